@@ -1,0 +1,169 @@
+/**
+ * What a step's checks see. The checker (run controller) implements these interfaces;
+ * the checks in `steps/NN-slug/checks/*.check.ts` use them through `@sandbox/harness`.
+ * Checks are black-box: they talk HTTP/WebSocket to the app and only READ Postgres,
+ * Redis and the mail sink.
+ */
+
+/** Metadata every check declares. */
+export interface CheckMeta {
+  /** Points awarded when the check passes (partial credit is per check). */
+  points: number;
+  /** What to try when the check fails, in plain words, pointing at the lesson. */
+  hint: string;
+  /** Per-check timeout in ms (default 15000). */
+  timeoutMs?: number;
+}
+
+/** One HTTP request as sent, kept so failures can show it. */
+export interface SentRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  /** The body as sent (text), if any. */
+  body?: string;
+}
+
+export interface ReceivedResponse {
+  status: number;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  /** Raw body text (truncated to 64 kB for display). */
+  text: string;
+  /** Parsed JSON, or undefined when the body is not JSON. */
+  json: unknown;
+}
+
+/** A request and what came back; assertions print both on failure. */
+export interface Exchange {
+  request: SentRequest;
+  response: ReceivedResponse;
+  durationMs: number;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  /** Sent as JSON (sets Content-Type: application/json). */
+  json?: unknown;
+  /** Sent verbatim (set the Content-Type yourself). */
+  raw?: string | Buffer;
+  /** Bearer token shortcut: sets Authorization. */
+  token?: string;
+  /** ms before the request is abandoned with a clear failure (default 5000). */
+  timeoutMs?: number;
+}
+
+export interface HttpClient {
+  request(method: string, path: string, opts?: RequestOptions): Promise<Exchange>;
+  get(path: string, opts?: RequestOptions): Promise<Exchange>;
+  post(path: string, opts?: RequestOptions): Promise<Exchange>;
+  patch(path: string, opts?: RequestOptions): Promise<Exchange>;
+  delete(path: string, opts?: RequestOptions): Promise<Exchange>;
+}
+
+export interface WsMessage {
+  /** Parsed JSON (undefined when not JSON). */
+  json: unknown;
+  text: string;
+  at: number;
+}
+
+export interface WsConnection {
+  /** Every message received so far, in order. */
+  readonly messages: WsMessage[];
+  /** Resolves with the first message (already received or future) matching pred; rejects after timeoutMs. */
+  waitFor(pred: (m: WsMessage) => boolean, timeoutMs?: number): Promise<WsMessage>;
+  /** Resolves with the close code once closed; rejects after timeoutMs. */
+  waitForClose(timeoutMs?: number): Promise<number>;
+  readonly closed: boolean;
+  close(): void;
+}
+
+export interface WsConnectOptions {
+  /** Answer server pings automatically (default true). false simulates a dead peer. */
+  autoPong?: boolean;
+  timeoutMs?: number;
+}
+
+export type WsConnectResult =
+  | { ok: true; socket: WsConnection }
+  /** The upgrade was refused: the HTTP status and body of the refusal (status 0 = connection dropped). */
+  | { ok: false; status: number; body: string };
+
+export interface AppExit {
+  code: number | null;
+  signal: string | null;
+}
+
+/** A running instance of the learner's app. */
+export interface AppInstance {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly http: HttpClient;
+  ws(pathAndQuery: string, opts?: WsConnectOptions): Promise<WsConnectResult>;
+  /** Sends a signal to the app's process (the npm start tree's app process). */
+  signal(sig: NodeJS.Signals): void;
+  /** Resolves with the exit once the process has exited, or null after timeoutMs. */
+  waitForExit(timeoutMs: number): Promise<AppExit | null>;
+  /** SIGKILL the whole process tree, now. */
+  kill(): Promise<void>;
+  /** (Re)start the same instance on the same port; resolves when it answers. */
+  restart(): Promise<void>;
+  readonly running: boolean;
+  /** The last lines of the app's stdout+stderr. */
+  logs(): string;
+}
+
+export interface ServiceToggle {
+  /** Make the service unreachable for the app (connections refused, open ones cut). */
+  down(): Promise<void>;
+  /** Make it reachable again. */
+  up(): Promise<void>;
+}
+
+export interface MailMessage {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html?: string;
+  receivedAt: number;
+}
+
+export interface MailSink {
+  /** Messages delivered (accepted) so far in this run, in order. */
+  messages(): MailMessage[];
+  /** Resolves with the first delivered message matching pred; rejects after timeoutMs. */
+  waitFor(pred: (m: MailMessage) => boolean, timeoutMs?: number): Promise<MailMessage>;
+  /** Fault injection: delay every SMTP transaction, refuse the next N attempts (4xx). */
+  setFaults(f: { delayMs?: number; refuseNext?: number }): void;
+  /** Number of delivery attempts refused so far. */
+  refusedCount(): number;
+}
+
+/** Read-only access to the run's own Postgres database. */
+export interface DbInspector {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/** Read-only access to the run's own Redis. */
+export interface RedisInspector {
+  /** Runs a read-only command (KEYS/SCAN/GET/TTL/PTTL/TYPE/HGETALL/...). */
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+}
+
+export interface RunContext {
+  /** The primary app instance (kept running between checks; restarted automatically if a check left it stopped). */
+  readonly app: AppInstance;
+  /** Starts another instance of the same app with the same services (fan-out checks). Stopped at the end of the check. */
+  startInstance(): Promise<AppInstance>;
+  readonly db: DbInspector;
+  readonly redis: RedisInspector;
+  readonly mail: MailSink;
+  readonly faults: { readonly database: ServiceToggle; readonly redis: ServiceToggle };
+  /** The environment the app was started with (JWT_SECRET, PUBLIC_URL, JOB_BACKOFF_MS, WS_HEARTBEAT_MS...). */
+  readonly env: Readonly<Record<string, string>>;
+  /** A fresh random token for unique test data: `unique('user')` -> 'user-k3j9x2'. */
+  unique(prefix: string): string;
+}
