@@ -1,0 +1,15 @@
+// One jest for the whole repository: each project is a part of the architecture.
+const swc = [
+  '@swc/jest',
+  { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+];
+const base = { testEnvironment: 'node', transform: { '^.+\\.ts$': swc } };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...base, displayName: 'reference-app', roots: ['<rootDir>/reference-app/test'], testMatch: ['**/*.test.ts'] },
+    { ...base, displayName: 'checker', roots: ['<rootDir>/checker/test'], testMatch: ['**/*.test.ts'] },
+    { ...base, displayName: 'course', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'] },
+  ],
+};
