@@ -1,0 +1,62 @@
+import type { RunContext } from './api';
+import type { CheckStatus, FailureDetails } from '../results/types';
+
+/**
+ * How the grading run (outer realm) and the check files (jest's realm) talk: the runner puts a
+ * RunBridge on the outer globalThis under RUN_KEY; the test environment copies it, with the
+ * path of the file being run, onto the check file's global. Symbol.for is shared by both realms.
+ */
+export const RUN_KEY = Symbol.for('backend-sandbox.run');
+
+export interface CheckRegistration {
+  file: string;
+  name: string;
+  points: number;
+  hint: string;
+  timeoutMs: number;
+}
+
+export interface CheckOutcome {
+  status: CheckStatus;
+  message: string;
+  durationMs: number;
+  details?: FailureDetails;
+  /** Overrides the registered hint (a CheckFailure may carry a more specific one). */
+  hint?: string;
+}
+
+export interface RunBridge {
+  /** null when the submission could not be set up: every check then fails with `setupFailure`. */
+  readonly context: RunContext | null;
+  readonly setupFailure: { message: string; logs?: string } | null;
+  /** Absolute paths of the check files, in the order they must run. */
+  readonly order: readonly string[];
+  /** Before each check: the app is up (restarted if a previous check left it stopped). */
+  beforeCheck(): Promise<void>;
+  /** After each check: extra instances stopped, faults cleared. */
+  afterCheck(): Promise<void>;
+  /** Why no more checks may run (time limit, interrupted), or null. */
+  stopReason(): string | null;
+  register(check: CheckRegistration): void;
+  report(file: string, name: string, outcome: CheckOutcome): void;
+}
+
+/** What the environment puts on a check file's global. */
+export interface FileBridge {
+  bridge: RunBridge;
+  testPath: string;
+}
+
+type SymbolIndexed = Record<symbol, unknown>;
+
+export function installBridge(target: object, value: unknown): void {
+  (target as SymbolIndexed)[RUN_KEY] = value;
+}
+
+export function readBridge<T>(source: object): T | undefined {
+  return (source as SymbolIndexed)[RUN_KEY] as T | undefined;
+}
+
+export function removeBridge(target: object): void {
+  delete (target as SymbolIndexed)[RUN_KEY];
+}

@@ -1,0 +1,54 @@
+/** The result document of one grading run (documented by checker/schema/result.schema.json). */
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+export type CheckStatus = 'pass' | 'fail' | 'error';
+export type RunStatus = 'pass' | 'fail' | 'error';
+export type ServicesMode = 'auto' | 'local' | 'containers';
+
+/** The parts of a CheckFailure, kept so reporters can lay them out (the message has them as text too). */
+export interface FailureDetails {
+  summary: string;
+  request?: { method: string; url: string; headers: Record<string, string>; body?: string };
+  response?: { status: number; headers: Record<string, string>; body: string };
+  expected?: string;
+  observed?: string;
+  /** The app's last log lines, when the failure makes them relevant. */
+  logs?: string;
+}
+
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  points: number;
+  maxPoints: number;
+  /** Empty when the check passed. */
+  message: string;
+  hint: string;
+  durationMs: number;
+  details?: FailureDetails;
+}
+
+export interface StepResult {
+  number: number;
+  slug: string;
+  title: string;
+  status: CheckStatus;
+  score: number;
+  maxScore: number;
+  checks: CheckResult[];
+}
+
+export interface RunResult {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  status: RunStatus;
+  score: number;
+  maxScore: number;
+  workspace: string;
+  startedAt: string;
+  durationMs: number;
+  services: ServicesMode;
+  steps: StepResult[];
+  /** Why the run could not grade (status error), or what stopped it early. */
+  error?: { code: string; message: string; logs?: string };
+}
