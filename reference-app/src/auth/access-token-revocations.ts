@@ -60,8 +60,8 @@ export function createAccessTokenRevocations(deps: { db: Knex; redis: Redis; log
       try {
         await redis.set(redisKey(jti), '1', 'PXAT', expiresAt.getTime());
       } catch (err) {
-        // The next refill copies it from Postgres.
-        distrust();
+        // Until a refill copies it from Postgres, the check asks Postgres.
+        sync();
         logger.warn({ err }, 'could not copy a revocation to Redis');
       }
     },
