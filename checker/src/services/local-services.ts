@@ -1,0 +1,113 @@
+import type { DbInspector, ServiceToggle } from '../harness/api';
+import { startFaultProxy, type FaultProxy } from './fault-proxy';
+import { startPrivatePostgres, sweepOrphanRuns, type PrivatePostgres } from './local-postgres';
+import { startPrivateRedis, type PrivateRedis } from './local-redis';
+import { startMailSink, type StartedMailSink } from './mail-sink';
+import { createRedisInspector, type ClosableRedisInspector } from './redis-inspector';
+import { createRunDatabase, sweepOrphanDatabases, type RunDatabase } from './run-database';
+
+export interface LocalServicesOptions {
+  /** Admin URL of a Postgres to create the run's database on; otherwise a private cluster is started. */
+  databaseUrl?: string;
+  /** A Redis to use as-is; otherwise a private redis-server is started. */
+  redisUrl?: string;
+  onProgress?: (message: string) => void;
+}
+
+/** Everything the app and the checks need besides the app itself. */
+export interface Services {
+  /** URLs handed to the app (they go through the fault proxies). */
+  readonly appDatabaseUrl: string;
+  readonly appRedisUrl: string;
+  readonly mail: StartedMailSink;
+  readonly db: DbInspector;
+  readonly redis: ClosableRedisInspector;
+  readonly faults: { readonly database: ServiceToggle; readonly redis: ServiceToggle };
+  readonly databaseName: string;
+  dispose(): Promise<void>;
+}
+
+function hostPort(url: string, defaultPort: number): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname || '127.0.0.1', port: Number(u.port || defaultPort) };
+}
+
+function redisUrlThrough(url: string, proxyPort: number): string {
+  const u = new URL(url);
+  u.hostname = '127.0.0.1';
+  u.port = String(proxyPort);
+  return u.toString();
+}
+
+/** Local mode: private (or given) Postgres and Redis, proxies in front, a mail sink; started in parallel. */
+export async function startLocalServices(opts: LocalServicesOptions): Promise<Services> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const undo = async (): Promise<void> => {
+    const steps = cleanups.splice(0).reverse();
+    for (const step of steps) await step().catch(() => undefined);
+  };
+  try {
+    const postgres = (async (): Promise<{ db: RunDatabase; proxy: FaultProxy; pg?: PrivatePostgres }> => {
+      let adminUrl = opts.databaseUrl;
+      let pg: PrivatePostgres | undefined;
+      if (!adminUrl) {
+        opts.onProgress?.('Starting Postgres...');
+        await sweepOrphanRuns().catch(() => undefined);
+        const started = await startPrivatePostgres();
+        cleanups.push(() => started.stop());
+        pg = started;
+        adminUrl = started.adminUrl;
+      } else {
+        await sweepOrphanDatabases(adminUrl).catch(() => undefined);
+      }
+      const db = await createRunDatabase(adminUrl);
+      cleanups.push(() => db.drop());
+      const target = pg ? { host: '127.0.0.1', port: pg.port } : hostPort(adminUrl, 5432);
+      const proxy = await startFaultProxy(target);
+      cleanups.push(() => proxy.close());
+      return { db, proxy, ...(pg ? { pg } : {}) };
+    })();
+    const redis = (async (): Promise<{ url: string; proxy: FaultProxy }> => {
+      let url = opts.redisUrl;
+      if (!url) {
+        opts.onProgress?.('Starting Redis...');
+        const r: PrivateRedis = await startPrivateRedis();
+        cleanups.push(() => r.stop());
+        url = r.url;
+      }
+      const proxy = await startFaultProxy(hostPort(url, 6379));
+      cleanups.push(() => proxy.close());
+      return { url, proxy };
+    })();
+    const mail = startMailSink().then((m) => {
+      cleanups.push(() => m.close());
+      return m;
+    });
+    // Wait for all three, so a failure in one never leaves another half-started behind.
+    const settled = await Promise.allSettled([postgres, redis, mail]);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [pgPart, redisPart, mailPart] = await Promise.all([postgres, redis, mail]);
+    const redisInspector = createRedisInspector(redisPart.url);
+    cleanups.push(() => redisInspector.close());
+    const pgTarget = pgPart.db;
+    const ordered = cleanups.splice(0);
+    return {
+      appDatabaseUrl: pgTarget.appUrl('127.0.0.1', pgPart.proxy.port),
+      appRedisUrl: redisUrlThrough(redisPart.url, redisPart.proxy.port),
+      mail: mailPart,
+      db: pgTarget.inspector,
+      redis: redisInspector,
+      faults: { database: pgPart.proxy.toggle, redis: redisPart.proxy.toggle },
+      databaseName: pgTarget.name,
+      // Proxies and clients first, then the run database, then the servers behind them.
+      dispose: async () => {
+        const last = ordered.reverse();
+        for (const step of last) await step().catch(() => undefined);
+      },
+    };
+  } catch (e) {
+    await undo();
+    throw e;
+  }
+}

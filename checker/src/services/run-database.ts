@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { Client, type ClientConfig } from 'pg';
+import type { DbInspector } from '../harness/api';
+
+const TEMPLATE = 'sandbox_template';
+
+export interface RunDatabase {
+  readonly name: string;
+  readonly role: string;
+  readonly password: string;
+  /** Host and port the app should use (usually the fault proxy's). */
+  appUrl(host: string, port: number): string;
+  readonly inspector: DbInspector;
+  drop(): Promise<void>;
+}
+
+const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+
+function withDatabase(adminUrl: string, database: string): string {
+  const u = new URL(adminUrl);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function connect(config: ClientConfig): Promise<Client> {
+  const c = new Client(config);
+  c.on('error', () => undefined); // a dropped connection surfaces on the next query
+  await c.connect();
+  return c;
+}
+
+/** Creates the empty template once per server; racing creators are fine. */
+async function ensureTemplate(admin: Client): Promise<void> {
+  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE]);
+  if (rowCount) return;
+  await admin.query(`CREATE DATABASE ${ident(TEMPLATE)} TEMPLATE template0 ENCODING 'UTF8' IS_TEMPLATE true`).catch((e: { code?: string }) => {
+    if (e.code !== '42P04' && e.code !== '23505') throw e;
+  });
+}
+
+/** A fresh name that also says which checker process owns it (for sweeping orphans). */
+function runName(): string {
+  return `sandbox_run_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * One run's database: a role with a random password (no superuser, cannot create databases
+ * or roles) owning a database cloned from an empty template. Dropped with its role at the end.
+ */
+export async function createRunDatabase(adminUrl: string): Promise<RunDatabase> {
+  const admin = await connect({ connectionString: adminUrl });
+  const name = runName();
+  const password = randomBytes(18).toString('base64url');
+  try {
+    await ensureTemplate(admin);
+    await admin.query(`CREATE ROLE ${ident(name)} LOGIN PASSWORD '${password}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION CONNECTION LIMIT 50`);
+    await admin.query(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(TEMPLATE)} OWNER ${ident(name)} STRATEGY FILE_COPY`);
+    await admin.query(`REVOKE ALL ON DATABASE ${ident(name)} FROM PUBLIC`);
+  } catch (e) {
+    await dropRun(admin, name).catch(() => undefined);
+    await admin.end();
+    throw e;
+  }
+  const inspectorClient = await connect({
+    connectionString: withDatabase(adminUrl, name),
+    options: '-c default_transaction_read_only=on -c statement_timeout=5000',
+  });
+  let queue: Promise<unknown> = Promise.resolve();
+  const inspector: DbInspector = {
+    query: <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
+      // One connection, one transaction at a time; every query in its own read-only transaction.
+      const job = queue.then(async () => {
+        await inspectorClient.query('BEGIN READ ONLY');
+        try {
+          const res = await inspectorClient.query(sql, params);
+          return res.rows as T[];
+        } finally {
+          await inspectorClient.query('ROLLBACK').catch(() => undefined);
+        }
+      });
+      queue = job.catch(() => undefined);
+      return job;
+    },
+  };
+  let dropped = false;
+  return {
+    name,
+    role: name,
+    password,
+    appUrl: (host, port) => `postgres://${name}:${password}@${host}:${port}/${name}`,
+    inspector,
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      await inspectorClient.end().catch(() => undefined);
+      try {
+        await dropRun(admin, name);
+      } finally {
+        await admin.end().catch(() => undefined);
+      }
+    },
+  };
+}
+
+async function dropRun(admin: Client, name: string): Promise<void> {
+  await admin.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
+  await admin.query(`DROP ROLE IF EXISTS ${ident(name)}`);
+}
+
+/** Drops run databases and roles whose owning checker process (pid in the name) is gone. */
+export async function sweepOrphanDatabases(adminUrl: string): Promise<string[]> {
+  const admin = await connect({ connectionString: adminUrl });
+  try {
+    const { rows } = await admin.query<{ name: string }>(
+      `SELECT datname AS name FROM pg_database WHERE datname LIKE 'sandbox\\_run\\_%'
+       UNION SELECT rolname FROM pg_roles WHERE rolname LIKE 'sandbox\\_run\\_%'`,
+    );
+    const swept: string[] = [];
+    for (const { name } of rows) {
+      const pid = Number(/^sandbox_run_(\d+)_/.exec(name)?.[1]);
+      if (!pid || pid === process.pid || alive(pid)) continue;
+      await dropRun(admin, name).catch(() => undefined);
+      swept.push(name);
+    }
+    return swept;
+  } finally {
+    await admin.end();
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
