@@ -1,0 +1,146 @@
+import type { AggregatedResult } from '@jest/test-result';
+import path from 'node:path';
+import { installBridge, removeBridge, type RunBridge } from '../harness/bridge';
+import { buildResult, checkerErrorResult, outcomeKey, toCheckResult, type Collected } from '../results/build';
+import type { CheckResult, RunResult, ServicesMode } from '../results/types';
+import { runCheckFiles } from './jest';
+import { isSetupError, type PreparedRun, type PrepareRun } from './run-types';
+import { defaultStepsDir, loadSteps, selectSteps, stepOfFile, type StepDefinition } from './steps';
+
+export const DEFAULT_TIMEOUT_SECONDS = 300;
+/** After a stop (time limit, Ctrl-C), how long remaining checks get to report "not run" before we give up on jest. */
+const STOP_GRACE_MS = 3000;
+
+export interface GradeOptions {
+  workspace: string;
+  step?: string;
+  only?: boolean;
+  stepsDir?: string;
+  services?: ServicesMode;
+  runtime?: 'process' | 'container';
+  databaseUrl?: string;
+  redisUrl?: string;
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+  onCheck?: (step: StepDefinition, check: CheckResult) => void;
+}
+
+/** Grades a workspace: selects steps, prepares the run, runs the check files, disposes, and returns the result. */
+export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<RunResult> {
+  const started = { at: new Date(), ms: performance.now() };
+  const stepsDir = path.resolve(opts.stepsDir ?? defaultStepsDir());
+  const steps = selectSteps(loadSteps(stepsDir), opts.step, opts.only);
+  const header = { workspace: opts.workspace, services: opts.services ?? 'auto', started };
+  const stop = stopController(opts.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, opts.signal);
+  let run: PreparedRun | undefined;
+  let setupFailure: RunBridge['setupFailure'] = null;
+  try {
+    try {
+      run = await prepare({
+        workspace: opts.workspace,
+        services: header.services,
+        ...(opts.runtime ? { runtime: opts.runtime } : {}),
+        ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+        ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        signal: stop.signal,
+      });
+    } catch (e) {
+      if (stop.reason()) return checkerErrorResult(header, 'STOPPED', `stopped while setting up: ${stop.reason()}`);
+      if (!isSetupError(e) || e.kind === 'checker') {
+        const code = isSetupError(e) ? e.code : 'SETUP_FAILED';
+        return checkerErrorResult(header, code, e instanceof Error ? e.message : String(e), isSetupError(e) ? e.logs : undefined);
+      }
+      setupFailure = { message: e.message, ...(e.logs ? { logs: e.logs } : {}) };
+      opts.onProgress?.(`The app could not be set up: ${e.message}`);
+    }
+    const collected = await runChecks(steps, stepsDir, run, setupFailure, stop, opts);
+    return buildResult(header, steps, collected, stop.reason());
+  } finally {
+    stop.clear();
+    await run?.dispose();
+  }
+}
+
+async function runChecks(
+  steps: StepDefinition[],
+  stepsDir: string,
+  run: PreparedRun | undefined,
+  setupFailure: RunBridge['setupFailure'],
+  stop: StopController,
+  opts: GradeOptions,
+): Promise<Collected> {
+  const collected: Collected = { registrations: [], outcomes: new Map(), jest: null };
+  const announced = new Set<number>();
+  const bridge: RunBridge = {
+    context: run?.context ?? null,
+    setupFailure,
+    order: steps.flatMap((s) => s.checkFiles),
+    beforeCheck: async () => run?.ensureAppRunning?.(),
+    afterCheck: async () => run?.afterCheck?.(),
+    stopReason: stop.reason,
+    register: (check) => {
+      collected.registrations.push(check);
+      const step = stepOfFile(steps, check.file);
+      if (step && !announced.has(step.number)) {
+        announced.add(step.number);
+        opts.onProgress?.(`Step ${step.number}: ${step.title} (${step.slug})`);
+      }
+    },
+    report: (file, name, outcome) => {
+      collected.outcomes.set(outcomeKey(file, name), outcome);
+      const step = stepOfFile(steps, file);
+      const registration = collected.registrations.find((r) => r.file === file && r.name === name);
+      if (step && registration && opts.onCheck) opts.onCheck(step, toCheckResult(registration, outcome));
+    },
+  };
+  if (bridge.order.length === 0) return collected;
+  installBridge(globalThis, bridge);
+  try {
+    collected.jest = await Promise.race([runCheckFiles(stepsDir, bridge.order), stop.stoppedThenGrace(STOP_GRACE_MS)]);
+  } finally {
+    removeBridge(globalThis);
+  }
+  return collected;
+}
+
+interface StopController {
+  signal: AbortSignal;
+  reason: () => string | null;
+  /** Resolves null STOP_GRACE_MS after the run was stopped; never resolves otherwise. */
+  stoppedThenGrace(ms: number): Promise<null>;
+  clear(): void;
+}
+
+function stopController(timeoutSeconds: number, outer?: AbortSignal): StopController {
+  const controller = new AbortController();
+  let reason: string | null = null;
+  const stopWith = (why: string): void => {
+    if (reason) return;
+    reason = why;
+    controller.abort(new Error(why));
+  };
+  const timer = setTimeout(() => stopWith(`time limit of ${timeoutSeconds} s reached`), timeoutSeconds * 1000);
+  const onOuterAbort = (): void => stopWith('interrupted');
+  if (outer?.aborted) onOuterAbort();
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  let graceTimer: NodeJS.Timeout | undefined;
+  return {
+    signal: controller.signal,
+    reason: () => reason,
+    stoppedThenGrace: (ms) =>
+      new Promise((resolve) => {
+        const arm = (): void => {
+          graceTimer = setTimeout(() => resolve(null), ms);
+        };
+        if (controller.signal.aborted) arm();
+        else controller.signal.addEventListener('abort', arm, { once: true });
+      }),
+    clear: () => {
+      clearTimeout(timer);
+      clearTimeout(graceTimer);
+      outer?.removeEventListener('abort', onOuterAbort);
+    },
+  };
+}

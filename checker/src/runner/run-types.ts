@@ -1,0 +1,35 @@
+import type { RunContext } from '../harness/api';
+
+/** The runtime's prepareRun options (checker/src/runner/session.ts), as the grading core uses them. */
+export interface PrepareOptions {
+  workspace: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  services?: 'auto' | 'local' | 'containers';
+  runtime?: 'process' | 'container';
+  onProgress?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+/** A prepared run: the RunContext checks see, optional per-check hooks, and its disposal. */
+export interface PreparedRun {
+  context: RunContext;
+  dispose(): Promise<void>;
+  ensureAppRunning?(): Promise<void>;
+  afterCheck?(): Promise<void>;
+}
+
+export type PrepareRun = (opts: PrepareOptions) => Promise<PreparedRun>;
+
+/** SetupError from session.ts, recognised by shape so it also works across module copies. */
+export interface SetupErrorLike extends Error {
+  kind: 'checker' | 'submission';
+  code: string;
+  logs?: string;
+}
+
+export function isSetupError(e: unknown): e is SetupErrorLike {
+  if (!(e instanceof Error)) return false;
+  const { kind, code } = e as Partial<SetupErrorLike>;
+  return (kind === 'checker' || kind === 'submission') && typeof code === 'string';
+}
