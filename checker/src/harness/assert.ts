@@ -432,3 +432,13 @@ export async function within<T>(
     clearTimeout(timer);
   }
 }
+
+/** Runs one case of a table-driven check; a failure's summary is prefixed with the case name. */
+export async function inCase<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!isCheckFailure(e)) throw e;
+    throw new CheckFailure(`${name}: ${e.summary}`, e.details);
+  }
+}

@@ -1,0 +1,42 @@
+import { check, expectErrorBody, sandbox } from '@sandbox/harness';
+
+const lesson = '(steps/01-hello-server/README.md)';
+
+check(
+  'an unknown route answers 404 NOT_FOUND as JSON',
+  {
+    points: 2,
+    hint: `Add a last "not found" handler after your routes that answers 404 {"error":{"code":"NOT_FOUND","message":"..."}} ${lesson}.`,
+  },
+  async () => {
+    const { app, unique } = sandbox();
+    expectErrorBody(await app.http.get(`/${unique('nowhere')}`), 404, 'NOT_FOUND');
+    expectErrorBody(
+      await app.http.post(`/${unique('nowhere')}/deeper`, { json: { a: 1 } }),
+      404,
+      'NOT_FOUND',
+    );
+  },
+);
+
+check(
+  'a malformed JSON body answers 400 BAD_JSON on any route',
+  {
+    points: 2,
+    hint: `express.json() throws a SyntaxError (type "entity.parse.failed") on bad JSON: map it to 400 BAD_JSON in your error handler ${lesson}.`,
+  },
+  async () => {
+    const { app, unique } = sandbox();
+    const headers = { 'Content-Type': 'application/json' };
+    expectErrorBody(
+      await app.http.post('/health', { headers, raw: '{"status": ' }),
+      400,
+      'BAD_JSON',
+    );
+    expectErrorBody(
+      await app.http.post(`/${unique('x')}`, { headers, raw: "{'single': 'quotes'}" }),
+      400,
+      'BAD_JSON',
+    );
+  },
+);

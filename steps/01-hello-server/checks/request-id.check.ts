@@ -1,0 +1,58 @@
+import { check, expectHeader, fail, is, sandbox } from '@sandbox/harness';
+
+const hint =
+  'Add a first middleware that reuses a valid incoming X-Request-Id (1-128 chars of [A-Za-z0-9._-]) or makes one (crypto.randomUUID()), and sets it on the response (steps/01-hello-server/README.md).';
+
+check(
+  'every response carries an X-Request-Id, a fresh one per request',
+  { points: 2, hint },
+  async () => {
+    const { app, unique } = sandbox();
+    const headers = { 'Content-Type': 'application/json' };
+    const answers = [
+      await app.http.get('/health'),
+      await app.http.get('/health'),
+      await app.http.get(`/${unique('nowhere')}`),
+      await app.http.post('/health', { headers, raw: '{oops' }),
+    ];
+    const ids = answers.map((ex) => expectHeader(ex, 'X-Request-Id', is.nonEmptyString));
+    if (new Set(ids).size !== ids.length) {
+      fail('X-Request-Id repeats across requests', {
+        exchange: answers[1],
+        expected: 'a new id for every request that does not send one',
+        observed: `ids: ${ids.join(', ')}`,
+      });
+    }
+  },
+);
+
+check(
+  'a valid incoming X-Request-Id is echoed, an invalid one replaced',
+  { points: 2, hint },
+  async () => {
+    const { app, unique } = sandbox();
+    const mine = `req.${unique('id')}_A-1`;
+    expectHeader(
+      await app.http.get('/health', { headers: { 'X-Request-Id': mine } }),
+      'X-Request-Id',
+      mine,
+    );
+    const longest = 'a'.repeat(128);
+    expectHeader(
+      await app.http.get('/health', { headers: { 'X-Request-Id': longest } }),
+      'X-Request-Id',
+      longest,
+    );
+    for (const bad of ['has space', 'semi;colon', 'b'.repeat(129), '<script>']) {
+      const ex = await app.http.get('/health', { headers: { 'X-Request-Id': bad } });
+      expectHeader(
+        ex,
+        'X-Request-Id',
+        is.satisfying(
+          `a fresh id, not ${JSON.stringify(bad)}`,
+          (v) => typeof v === 'string' && v.length > 0 && v !== bad,
+        ),
+      );
+    }
+  },
+);

@@ -1,0 +1,101 @@
+import {
+  check,
+  expectErrorBody,
+  expectJsonBody,
+  expectShape,
+  expectStatus,
+  is,
+  sandbox,
+} from '@sandbox/harness';
+import { newCredentials } from './users';
+
+const lesson = '(steps/03-signup/README.md)';
+
+check(
+  'POST /auth/signup answers 201 with the new user, email trimmed and lowercased',
+  {
+    points: 3,
+    hint: `Insert the user, then answer 201 {"user":{"id","email","emailVerified","createdAt"}} - only those four fields ${lesson}.`,
+  },
+  async () => {
+    const { email, password } = newCredentials('Signup');
+    const sent = `  ${email.toUpperCase()}  `;
+    const ex = await sandbox().app.http.post('/auth/signup', { json: { email: sent, password } });
+    expectStatus(ex, 201);
+    expectJsonBody(ex, {
+      user: is.exactly({ id: is.uuid, email, emailVerified: false, createdAt: is.isoDate }),
+    });
+    const createdAt = Date.parse(
+      (ex.response.json as { user: { createdAt: string } }).user.createdAt,
+    );
+    expectShape(
+      Math.abs(Date.now() - createdAt),
+      is.between(0, 5 * 60_000),
+      'createdAt distance from now in ms',
+      {
+        exchange: ex,
+      },
+    );
+  },
+);
+
+check(
+  'invalid signups answer 400 VALIDATION_FAILED with one detail per bad field',
+  {
+    points: 3,
+    hint: `Validate the body (e.g. with zod): email a valid address <= 254 chars, password 8-72 chars; answer details [{"field","message"}] ${lesson}.`,
+  },
+  async () => {
+    const { app } = sandbox();
+    const good = newCredentials('valid');
+    const cases: { json: unknown; fields: string[] }[] = [
+      { json: { email: 'not-an-email', password: good.password }, fields: ['email'] },
+      { json: { email: good.email, password: 'short7!' }, fields: ['password'] },
+      { json: { email: good.email, password: 'p'.repeat(73) }, fields: ['password'] },
+      { json: { email: `${'a'.repeat(250)}@ex.test`, password: good.password }, fields: ['email'] },
+      { json: { email: 42, password: ['x'] }, fields: ['email', 'password'] },
+      { json: {}, fields: ['email', 'password'] },
+    ];
+    for (const c of cases) {
+      const ex = await app.http.post('/auth/signup', { json: c.json });
+      expectErrorBody(ex, 400, 'VALIDATION_FAILED');
+      const details = (ex.response.json as { error: { details?: { field?: unknown }[] } }).error
+        .details;
+      const fields = Array.isArray(details)
+        ? [...new Set(details.map((d) => d.field))].sort()
+        : details;
+      expectShape(
+        fields,
+        c.fields,
+        `error.details fields for ${JSON.stringify(c.json).slice(0, 80)}`,
+        { exchange: ex },
+      );
+    }
+    const edge = await app.http.post('/auth/signup', {
+      json: { email: good.email, password: 'p'.repeat(72) },
+    });
+    expectStatus(edge, 201);
+  },
+);
+
+check(
+  'signing up twice (other case, extra spaces) answers 409 EMAIL_TAKEN',
+  {
+    points: 3,
+    hint: `Normalise the email (trim + lowercase) before inserting, and turn the unique violation (Postgres code 23505) into 409 EMAIL_TAKEN ${lesson}.`,
+  },
+  async () => {
+    const { app } = sandbox();
+    const creds = newCredentials('twice');
+    expectStatus(await app.http.post('/auth/signup', { json: creds }), 201);
+    const again = await app.http.post('/auth/signup', {
+      json: { email: ` ${creds.email.toUpperCase()} `, password: `${creds.password}x` },
+    });
+    expectErrorBody(again, 409, 'EMAIL_TAKEN');
+    const rows = await sandbox().db.query<{ n: string }>(
+      'select count(*)::text as n from users where lower(email) = $1',
+      [creds.email],
+    );
+    expectShape(rows[0]?.n, '1', `rows in users for ${creds.email}`);
+  },
+);

@@ -1,0 +1,97 @@
+import {
+  check,
+  expectEmptyBody,
+  expectErrorBody,
+  expectJsonBody,
+  expectStatus,
+  inCase,
+  is,
+  sandbox,
+  sleep,
+} from '@sandbox/harness';
+import { newUser } from '../../04-login-jwt/checks/session';
+import { noteShape, type Note } from './notes';
+
+const lesson = '(steps/05-notes-crud/README.md)';
+
+check(
+  'POST /notes answers 201 with the note; body defaults to ""; bad titles and bodies are 400 VALIDATION_FAILED',
+  {
+    points: 3,
+    hint: `Validate {title: 1-200 chars, body?: <= 10000 chars}, insert with user_id = req.user.id, answer 201 {"note":{id,title,body,createdAt,updatedAt}} ${lesson}.`,
+  },
+  async () => {
+    const { app, unique } = sandbox();
+    const { token } = await newUser();
+    const title = unique('title');
+    const body = `body ${unique('text')}`;
+    const full = await app.http.post('/notes', { token, json: { title, body } });
+    expectStatus(full, 201);
+    expectJsonBody(full, { note: is.exactly({ ...noteShape, title, body }) });
+    const bare = await app.http.post('/notes', { token, json: { title: 't'.repeat(200) } });
+    expectStatus(bare, 201);
+    expectJsonBody(bare, { note: { title: 't'.repeat(200), body: '' } });
+    const bad: [string, unknown][] = [
+      ['no title', { body: 'x' }],
+      ['an empty title', { title: '' }],
+      ['a title of 201 characters', { title: 't'.repeat(201) }],
+      ['a body of 10001 characters', { title, body: 'b'.repeat(10_001) }],
+      ['a numeric title', { title: 42 }],
+    ];
+    for (const [name, json] of bad) {
+      await inCase(`POST /notes with ${name}`, async () =>
+        expectErrorBody(await app.http.post('/notes', { token, json }), 400, 'VALIDATION_FAILED'),
+      );
+    }
+  },
+);
+
+check(
+  'GET, PATCH and DELETE /notes/:id work on your own note',
+  {
+    points: 4,
+    hint: `PATCH updates only the fields sent and moves updatedAt on; DELETE answers 204 with no body; afterwards the note is 404 ${lesson}.`,
+  },
+  async () => {
+    const { app, unique } = sandbox();
+    const { token } = await newUser();
+    const created = await app.http.post('/notes', {
+      token,
+      json: { title: unique('title'), body: 'first body' },
+    });
+    expectStatus(created, 201);
+    const note = (created.response.json as { note: Note }).note;
+    const got = await app.http.get(`/notes/${note.id}`, { token });
+    expectStatus(got, 200);
+    expectJsonBody(got, { note: { ...note } });
+    await sleep(5);
+    const title = unique('renamed');
+    const patched = await app.http.patch(`/notes/${note.id}`, { token, json: { title } });
+    expectStatus(patched, 200);
+    expectJsonBody(patched, {
+      note: {
+        id: note.id,
+        title,
+        body: 'first body',
+        createdAt: note.createdAt,
+        updatedAt: is.satisfying(
+          `later than ${note.updatedAt}`,
+          (v) => typeof v === 'string' && Date.parse(v) > Date.parse(note.updatedAt),
+        ),
+      },
+    });
+    const bodyOnly = await app.http.patch(`/notes/${note.id}`, {
+      token,
+      json: { body: 'second body' },
+    });
+    expectStatus(bodyOnly, 200);
+    expectJsonBody(bodyOnly, { note: { title, body: 'second body' } });
+    const badPatch = await app.http.patch(`/notes/${note.id}`, { token, json: { title: '' } });
+    expectErrorBody(badPatch, 400, 'VALIDATION_FAILED');
+    const deleted = await app.http.delete(`/notes/${note.id}`, { token });
+    expectStatus(deleted, 204);
+    expectEmptyBody(deleted);
+    expectErrorBody(await app.http.get(`/notes/${note.id}`, { token }), 404, 'NOT_FOUND');
+    expectErrorBody(await app.http.delete(`/notes/${note.id}`, { token }), 404, 'NOT_FOUND');
+  },
+);
