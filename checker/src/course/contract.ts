@@ -32,6 +32,12 @@ export function withContract(lesson: string, section: string): string {
   return `${lesson.slice(0, begin + CONTRACT_BEGIN.length)}\n${section}\n${lesson.slice(end)}`;
 }
 
+/** Blank lines do not count: Prettier may add one before a list. */
+export function sameContract(a: string | undefined, b: string): boolean {
+  const squeeze = (t: string) => t.replace(/\n\s*\n/g, '\n').trim();
+  return a !== undefined && squeeze(a) === squeeze(b);
+}
+
 /** Routes (`GET /notes/:id`), error codes (`NOT_FOUND`) and variables (`PORT`) a text names. */
 export function contractTerms(text: string): string[] {
   const routes = text.match(/\b(?:GET|POST|PATCH|PUT|DELETE) \/[\w/:?=.-]*/g) ?? [];

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { contractSection, lessonContract, withContract } from './contract';
+import { contractSection, lessonContract, sameContract, withContract } from './contract';
 import { courseRoot, lessonPath, loadSteps } from './paths';
 
 /** Copies each step's section of steps/CONTRACT.md into its lesson; returns the lessons changed. */
@@ -9,7 +9,7 @@ export function syncContracts(root: string = courseRoot()): string[] {
     const path = lessonPath(step);
     const lesson = readFileSync(path, 'utf8');
     const section = contractSection(root, step);
-    if (lessonContract(lesson) === section) continue;
+    if (sameContract(lessonContract(lesson), section)) continue;
     writeFileSync(path, withContract(lesson, section));
     changed.push(step.folder);
   }
