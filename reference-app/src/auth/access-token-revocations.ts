@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
-import type { Knex } from 'knex';
-import type { Logger } from 'pino';
+import type { Redis } from '../lib/redis';
+import type { Db } from '../lib/db';
+import type { Logger } from '../lib/logger';
 
 export const REVOKED_ACCESS_TOKENS = 'revoked_access_tokens';
 const redisKey = (jti: string): string => `auth:revoked:${jti}`;
@@ -17,7 +17,7 @@ export interface AccessTokenRevocations {
  * trusted only while Redis is connected and has been re-filled from Postgres since it last
  * (re)connected, so a logout made while Redis was away is never forgotten.
  */
-export function createAccessTokenRevocations(deps: { db: Knex; redis: Redis; logger: Logger }): AccessTokenRevocations {
+export function createAccessTokenRevocations(deps: { db: Db; redis: Redis; logger: Logger }): AccessTokenRevocations {
   const { db, redis, logger } = deps;
   let trusted = false;
   let syncing: Promise<void> | undefined;

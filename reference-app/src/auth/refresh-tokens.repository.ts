@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Db } from '../lib/db';
 
 export const REFRESH_TOKENS = 'refresh_tokens';
 
@@ -18,7 +18,7 @@ export interface RefreshTokensRepository {
   revokeFamilyOfAccessToken(accessJti: string): Promise<void>;
 }
 
-export function createRefreshTokensRepository(db: Knex): RefreshTokensRepository {
+export function createRefreshTokensRepository(db: Db): RefreshTokensRepository {
   return {
     async insert(row) {
       await db(REFRESH_TOKENS).insert({

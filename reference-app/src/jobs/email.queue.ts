@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../lib/redis';
 
 /** What a verification job carries: the raw token lives only here and in the email. */
 export interface VerificationJob {

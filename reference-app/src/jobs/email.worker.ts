@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
+import type { Redis } from '../lib/redis';
+import type { Logger } from '../lib/logger';
 import type { VerificationJob } from './email.queue';
 import type { Mailer } from './mailer';
 import { verificationEmail, verificationLink } from './verification-email';

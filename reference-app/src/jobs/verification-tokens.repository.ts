@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Db } from '../lib/db';
 
 export const VERIFICATION_TOKENS = 'email_verification_tokens';
 
@@ -8,7 +8,7 @@ export interface VerificationTokensRepository {
   consume(tokenHash: string): Promise<string | null>;
 }
 
-export function createVerificationTokensRepository(db: Knex): VerificationTokensRepository {
+export function createVerificationTokensRepository(db: Db): VerificationTokensRepository {
   return {
     async insert(row) {
       await db(VERIFICATION_TOKENS).insert({ token_hash: row.tokenHash, user_id: row.userId, expires_at: row.expiresAt });

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Logger } from 'pino';
+import type { Db } from '../lib/db';
+import type { Logger } from '../lib/logger';
 import type { EmailQueue } from './email.queue';
 import { VERIFICATION_TOKEN_TTL_MS, hashToken, newVerificationToken } from './verification-token';
 import type { VerificationTokensRepository } from './verification-tokens.repository';
@@ -14,7 +14,7 @@ export interface VerificationService {
 }
 
 export function createVerificationService(deps: {
-  db: Knex;
+  db: Db;
   tokens: VerificationTokensRepository;
   queue: EmailQueue;
   logger: Logger;

@@ -1,13 +1,18 @@
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import type { NoteEvent, NoteEventsPublisher } from './note-events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { closeRedis, type Redis } from '../lib/redis';
+import type { Logger } from '../lib/logger';
+import type { NoteEvent } from '../notes/notes.types';
+
+const SUBSCRIBE_WAIT_MS = 2000;
 
 interface Envelope {
   userId: string;
   event: NoteEvent;
 }
 
-export interface NoteEventsBus extends NoteEventsPublisher {
+export interface NoteEventsBus {
+  /** Never rejects: a failed publish falls back to this instance's sockets. */
+  publish(userId: string, event: NoteEvent): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,7 +39,14 @@ export async function startNoteEventsBus(opts: {
     }
   };
   opts.subscriber.on('message', onMessage);
-  await opts.subscriber.subscribe(opts.channel);
+  // Wait for the subscription while Redis is there; when it is not, it happens on reconnect.
+  const subscribed = opts.subscriber.subscribe(opts.channel).then(
+    () => true,
+    (err: unknown) => opts.logger.warn({ err }, 'note events subscription failed'),
+  );
+  const waited = new AbortController();
+  await Promise.race([subscribed, sleep(SUBSCRIBE_WAIT_MS, undefined, { signal: waited.signal }).catch(() => undefined)]);
+  waited.abort();
   return {
     async publish(userId, event) {
       try {
@@ -46,7 +58,7 @@ export async function startNoteEventsBus(opts: {
     },
     async close() {
       opts.subscriber.off('message', onMessage);
-      await opts.subscriber.quit().catch(() => opts.subscriber.disconnect());
+      await closeRedis(opts.subscriber);
     },
   };
 }
