@@ -1,0 +1,170 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AppExit } from '../harness/api';
+import { canConnect } from '../services/ports';
+import type { AppSandbox } from './limits';
+import { listeningPorts } from './listening-ports';
+import { LogBuffer } from './log-buffer';
+import { commandName, descendants, killTree } from './process-tree';
+import { SetupError } from './setup-error';
+import type { Workspace } from './workspace';
+
+export const READY_TIMEOUT_MS = 20_000;
+
+/** A start script that is one simple command can be exec'd, so the shell becomes the app's process. */
+export function isSimpleCommand(script: string): boolean {
+  return !/[;&|<>()`$\n\\]/.test(script) && !/^\s*(npm|npx|yarn|pnpm)\s/.test(script);
+}
+
+/** node_modules/.bin of the workspace and of every parent, like `npm run` puts on PATH. */
+function binPath(dir: string): string {
+  const bins: string[] = [];
+  for (let d = dir; ; d = path.dirname(d)) {
+    bins.push(path.join(d, 'node_modules', '.bin'));
+    if (path.dirname(d) === d) break;
+  }
+  return [...bins, path.dirname(process.execPath), process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(path.delimiter);
+}
+
+/** Only what the app needs: no checker secrets leak into learner code. */
+function baseEnv(ws: Workspace, sandbox: AppSandbox | undefined): Record<string, string> {
+  const keep = ['LANG', 'LC_ALL', 'TZ', 'NODE_EXTRA_CA_CERTS', 'TMPDIR'];
+  const env: Record<string, string> = { PATH: binPath(ws.dir), HOME: sandbox?.user ? os.tmpdir() : os.homedir() };
+  for (const k of keep) if (process.env[k]) env[k] = process.env[k];
+  return env;
+}
+
+export interface AppProcessOptions {
+  workspace: Workspace;
+  port: number;
+  env: Record<string, string>;
+  sandbox?: AppSandbox;
+  /** Shared by restarts, so logs show the whole story. */
+  logs?: LogBuffer;
+}
+
+/** The learner's app as a process tree: start, readiness, signals, exit, kill. */
+export class AppProcess {
+  readonly logs: LogBuffer;
+  private child: ChildProcess | undefined;
+  private exit: AppExit | undefined;
+  private exited: Promise<AppExit> = Promise.resolve({ code: null, signal: null });
+
+  constructor(private readonly opts: AppProcessOptions) {
+    this.logs = opts.logs ?? new LogBuffer();
+  }
+
+  get port(): number {
+    return this.opts.port;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.exit === undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Spawns `npm start`'s script the way npm would, and resolves once the app answers HTTP. */
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.running) throw new Error('the app is already running');
+    const { workspace: ws, sandbox } = this.opts;
+    const script = ws.startScript.trim();
+    const body = isSimpleCommand(script) ? `exec ${script}` : script;
+    const [cmd, ...args] = [...(sandbox?.prlimit ?? []), '/bin/sh', '-c', `${sandbox?.enterPrefix ?? ''}${body}`];
+    this.exit = undefined;
+    this.logs.append(`--- starting: ${script} (PORT=${this.port}${sandbox ? `; ${sandbox.describe()}` : ''})\n`);
+    const child = spawn(cmd!, args, {
+      cwd: ws.dir,
+      env: { ...baseEnv(ws, sandbox), ...this.opts.env, PORT: String(this.port) },
+      detached: true, // its own process group: signals and kills reach the whole tree
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(sandbox?.user ? { uid: sandbox.user.uid, gid: sandbox.user.gid } : {}),
+    });
+    this.child = child;
+    child.stdout?.on('data', (c: Buffer) => this.logs.append(c));
+    child.stderr?.on('data', (c: Buffer) => this.logs.append(c));
+    this.exited = new Promise((resolve) => {
+      const done = (exit: AppExit): void => {
+        if (this.child === child && this.exit === undefined) this.exit = exit;
+        resolve(exit);
+      };
+      child.once('exit', (code, sig) => done({ code, signal: sig }));
+      child.once('error', (e) => {
+        this.logs.append(`could not start: ${e.message}\n`);
+        done({ code: null, signal: null });
+      });
+    });
+    await this.waitReady(signal);
+  }
+
+  private async waitReady(signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let exit: AppExit | undefined;
+    void this.exited.then((e) => (exit = e));
+    while (Date.now() < deadline) {
+      if (signal?.aborted) throw new SetupError('checker', 'ABORTED', 'The run was interrupted.');
+      if (exit) {
+        const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+        throw new SetupError('submission', 'APP_EXITED', `your app ${how} before it listened on PORT=${this.port}. Its last lines of output are below.`, this.logs.tail());
+      }
+      if ((await canConnect(this.port, '127.0.0.1', 200)) && (await answersHttp(this.port))) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const elsewhere = this.child?.pid ? listeningPorts([this.child.pid, ...descendants(this.child.pid)]).filter((p) => p !== this.port) : [];
+    await this.kill();
+    const hint = elsewhere.length ? ` It listens on port ${elsewhere.join(', ')} instead: read the port from process.env.PORT.` : '';
+    throw new SetupError('submission', 'APP_NOT_LISTENING', `your app did not listen on PORT=${this.port} within ${READY_TIMEOUT_MS / 1000} s.${hint}`, this.logs.tail());
+  }
+
+  /** The learner's node process: the root when the script was exec'd, else the first non-shell descendant. */
+  private appPid(): number | undefined {
+    const root = this.child?.pid;
+    if (!root) return undefined;
+    if (commandName(root) !== 'sh') return root;
+    return descendants(root).find((p) => commandName(p) !== 'sh') ?? root;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    const pid = this.appPid();
+    if (!pid || !this.running) return;
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // it just exited
+    }
+  }
+
+  async waitForExit(timeoutMs: number): Promise<AppExit | null> {
+    if (!this.child) return null;
+    if (this.exit) return this.exit;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    const r = await Promise.race([this.exited, timeout]);
+    clearTimeout(timer);
+    return r;
+  }
+
+  /** SIGKILL the whole tree (group, descendants, cgroup members) and wait for the exit. */
+  async kill(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    await killTree(pid, () => this.opts.sandbox?.pids() ?? []);
+    await this.exited;
+  }
+}
+
+/** Anything HTTP answering `GET /health` (or `/`) means the app is up. */
+function answersHttp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/health', timeout: 1000, agent: false }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}

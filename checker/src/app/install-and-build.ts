@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { cacheDir } from '../services/cache-dir';
+import { runCommand } from './run-command';
+import { SetupError } from './setup-error';
+import type { Workspace } from './workspace';
+
+const INSTALL_TIMEOUT_MS = 5 * 60_000;
+const BUILD_TIMEOUT_MS = 2 * 60_000;
+
+/** True when every dependency resolves by Node's lookup from the workspace (covers hoisted monorepo installs). */
+export function dependenciesResolvable(ws: Workspace): boolean {
+  const req = createRequire(path.join(ws.dir, 'package.json'));
+  const names = [...Object.keys(ws.pkg.dependencies ?? {}), ...Object.keys(ws.pkg.devDependencies ?? {})];
+  return names.every((name) => {
+    try {
+      req.resolve(`${name}/package.json`);
+      return true;
+    } catch {
+      // Packages whose exports hide package.json: look for the folder instead.
+      return req.resolve.paths(name)?.some((p) => existsSync(path.join(p, name))) ?? false;
+    }
+  });
+}
+
+export async function installDependencies(ws: Workspace, onProgress?: (m: string) => void, signal?: AbortSignal): Promise<void> {
+  if (dependenciesResolvable(ws)) return;
+  const args = ws.hasLockFile ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
+  onProgress?.(`npm ${args[0]}...`);
+  const r = await runCommand('npm', args, { cwd: ws.dir, timeoutMs: INSTALL_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+  if (r.timedOut)
+    throw new SetupError('submission', 'INSTALL_TIMEOUT', `npm ${args[0]} did not finish within ${INSTALL_TIMEOUT_MS / 1000} s. Check your network and your package.json.`, r.output);
+  if (r.code !== 0)
+    throw new SetupError('submission', 'INSTALL_FAILED', `npm ${args[0]} failed (exit ${r.code}). Run it yourself in your workspace and fix the error it prints.`, r.output);
+}
+
+const SKIP = new Set(['node_modules', 'dist', '.git', 'coverage', '.sandbox']);
+
+/** A hash of the workspace's source files (names, sizes, mtimes and contents of small files). */
+export function sourceHash(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      if (SKIP.has(name)) continue;
+      const p = path.join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile()) {
+        h.update(`${path.relative(dir, p)}\0${st.size}\0`);
+        h.update(readFileSync(p));
+      }
+    }
+  };
+  walk(dir);
+  return h.digest('hex');
+}
+
+export async function buildIfNeeded(ws: Workspace, onProgress?: (m: string) => void, signal?: AbortSignal): Promise<void> {
+  if (!ws.hasBuild) return;
+  const stamp = cacheDir('builds', `${createHash('sha256').update(ws.dir).digest('hex').slice(0, 16)}.hash`);
+  const hash = sourceHash(ws.dir);
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return;
+  onProgress?.('npm run build...');
+  const r = await runCommand('npm', ['run', 'build'], { cwd: ws.dir, timeoutMs: BUILD_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+  if (r.timedOut) throw new SetupError('submission', 'BUILD_TIMEOUT', `npm run build did not finish within ${BUILD_TIMEOUT_MS / 1000} s.`, r.output);
+  if (r.code !== 0)
+    throw new SetupError('submission', 'BUILD_FAILED', `npm run build failed (exit ${r.code}). Run it in your workspace and fix the errors it prints.`, r.output);
+  mkdirSync(path.dirname(stamp), { recursive: true });
+  writeFileSync(stamp, hash);
+}
