@@ -1,0 +1,35 @@
+import { Command, CommanderError } from 'commander';
+import { commands } from './commands';
+import { EXIT } from './commands/exit';
+
+export function buildProgram(): Command {
+  const program = new Command('sandbox')
+    .description('backend-sandbox: build a real backend step by step, graded by an automated checker')
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  for (const register of commands) register(program);
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+/** Runs the CLI; usage mistakes exit 2 (the checker could not grade), --help and --version exit 0. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.cannotGrade;
+      return;
+    }
+    process.stderr.write(`sandbox: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = EXIT.cannotGrade;
+  }
+}
+
+function version(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../package.json') as { version: string }).version;
+}
+
+if (require.main === module) void main(process.argv);
