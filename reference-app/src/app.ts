@@ -1,12 +1,17 @@
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import { AccessTokens } from './auth/access-tokens';
 import { createAuthMiddleware } from './auth/auth.passport';
 import { authRoutes } from './auth/auth.routes';
 import { AuthService } from './auth/auth.service';
+import { loginRateLimit } from './auth/login-rate-limit';
 import { Passwords } from './auth/passwords';
+import { refuseRevoked } from './auth/revocation-check';
+import { sessionRoutes } from './auth/session.routes';
 import { NoteCache } from './cache/note-cache';
 import type { Deps } from './deps';
 import { healthRoutes } from './health/health.routes';
+import { verificationRoutes } from './jobs/verification.routes';
 import { NotesRepository } from './notes/notes.repository';
 import { notesRoutes } from './notes/notes.routes';
 import { NotesService } from './notes/notes.service';
@@ -21,17 +26,23 @@ export function createApp(deps: Deps): Express {
   app.set('trust proxy', false);
 
   app.use(requestId);
-  app.use(express.json());
+  app.use(helmet());
+  app.use(express.json({ limit: '100kb' }));
 
   const users = new UsersRepository(deps.db);
   const authService = new AuthService(users, new Passwords(deps.config.bcryptCost), deps);
   const accessTokens = new AccessTokens(deps.config.jwtSecret);
-  const auth = createAuthMiddleware(authService, accessTokens);
+  const { security } = deps;
+  const passportAuth = createAuthMiddleware(authService, accessTokens);
+  const auth = { ...passportAuth, requireAuth: refuseRevoked(passportAuth.requireAuth, security.revocations) };
   const cache = new NoteCache(deps.redis, deps.config.cacheTtlSeconds, deps.logger);
   const notes = new NotesService(new NotesRepository(deps.db), cache, deps.noteEvents);
 
   app.use(healthRoutes(deps));
-  app.use(authRoutes({ authService, accessTokens, auth, users }));
+  app.post('/auth/login', loginRateLimit(security.loginLimiter));
+  app.use(authRoutes({ authService, accessTokens, auth, users, refreshTokens: security.refreshTokens }));
+  app.use(verificationRoutes({ verification: deps.verification, users }));
+  app.use(sessionRoutes({ accessTokens, ...security, requireAuth: auth.requireAuth }));
   app.use(notesRoutes(notes, auth.requireAuth));
 
   app.use(notFoundHandler);

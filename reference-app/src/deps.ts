@@ -1,3 +1,5 @@
+import type { Security } from './auth/security';
+import type { VerificationService } from './jobs/verification.service';
 import type { Config } from './lib/config';
 import type { Db } from './lib/db';
 import type { Lifecycle } from './lib/lifecycle';
@@ -18,6 +20,10 @@ export interface Deps {
   noteEvents: NoteEventPublisher;
   /** Extension point: runs after a signup is stored (jobs enqueue the verification email). */
   onUserCreated: (user: User) => Promise<void>;
+  /** Step 7: email verification tokens and (re)sending (jobs fills it). */
+  verification: VerificationService;
+  /** Step 9: login rate limit, refresh tokens, access-token revocation. */
+  security: Security;
 }
 
 export const noNoteEvents: NoteEventPublisher = { publish: () => undefined };

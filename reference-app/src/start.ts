@@ -1,7 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
-import { type Deps, noNoteEvents, noUserCreatedHook } from './deps';
+import { AccessTokens } from './auth/access-tokens';
+import { createSecurity } from './auth/security';
+import { startJobs } from './jobs/jobs.module';
+import { startRealtimeFeature, tokenAuthenticator } from './realtime/realtime.module';
+import { type Deps, noNoteEvents } from './deps';
 import type { Config } from './lib/config';
 import { createDb, migrateLatest } from './lib/db';
 import { Lifecycle } from './lib/lifecycle';
@@ -33,6 +37,11 @@ export async function start(config: Config, overrides: StartOverrides = {}): Pro
   const db = createDb(config.databaseUrl);
   const redis = createRedis(config.redisUrl, 'cache', logger);
   const lifecycle = new Lifecycle();
+  const security = createSecurity({ db, redis, logger });
+  lifecycle.onClose('token revocations', () => security.revocations.close());
+  // The worker runs in this process; stopping waits for the job in hand, the rest stay in Redis.
+  const jobs = startJobs({ config, db, logger });
+  lifecycle.onClose('email jobs', () => jobs.close());
   const deps: Deps = {
     config,
     logger,
@@ -40,7 +49,9 @@ export async function start(config: Config, overrides: StartOverrides = {}): Pro
     redis,
     lifecycle,
     noteEvents: noNoteEvents,
-    onUserCreated: noUserCreatedHook,
+    onUserCreated: jobs.onUserCreated,
+    verification: jobs.verification,
+    security,
   };
 
   let server: Server | undefined;
@@ -50,14 +61,24 @@ export async function start(config: Config, overrides: StartOverrides = {}): Pro
     if (!(await waitForRedis(redis, REDIS_STARTUP_WAIT_MS))) {
       logger.warn('redis is not reachable; serving without the cache until it is');
     }
-    // Extension wiring (jobs, realtime) goes here: fill deps.onUserCreated / deps.noteEvents
-    // and register their shutdown with deps.lifecycle.
+    const realtime = await startRealtimeFeature({
+      config,
+      logger,
+      redis,
+      authenticate: tokenAuthenticator(new AccessTokens(config.jwtSecret), security.revocations),
+    });
+    // Open sockets would keep the HTTP server from draining: close them as soon as it stops accepting.
+    lifecycle.onDrain('websockets', () => realtime.close());
+    deps.noteEvents = realtime.noteEvents;
 
     const app = createApp(deps);
     server = createServer(app);
+    realtime.attach(server);
     await listen(server, config.port);
   } catch (err) {
     server?.close();
+    await lifecycle.drain(logger);
+    await lifecycle.close(logger);
     await closeRedis(redis);
     await db.destroy();
     throw err;

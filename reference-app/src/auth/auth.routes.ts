@@ -7,15 +7,18 @@ import type { AccessTokens } from './access-tokens';
 import type { AuthMiddleware } from './auth.passport';
 import { loginSchema, signupSchema } from './auth.schemas';
 import type { AuthService } from './auth.service';
+import type { RefreshTokensService } from './refresh-tokens.service';
+import { issueSession } from './sessions';
 
 interface AuthRoutesDeps {
   authService: AuthService;
   accessTokens: AccessTokens;
   auth: AuthMiddleware;
   users: UsersRepository;
+  refreshTokens: RefreshTokensService;
 }
 
-export function authRoutes({ authService, accessTokens, auth, users }: AuthRoutesDeps): Router {
+export function authRoutes({ authService, accessTokens, auth, users, refreshTokens }: AuthRoutesDeps): Router {
   const router = Router();
 
   router.post('/auth/signup', async (req, res) => {
@@ -28,7 +31,7 @@ export function authRoutes({ authService, accessTokens, auth, users }: AuthRoute
     validate(loginSchema, req.body ?? {});
     const user = await auth.authenticateCredentials(req, res);
     if (!user) throw new AppError(401, 'INVALID_CREDENTIALS', 'Email or password is wrong');
-    res.json(accessTokens.issue(user.id));
+    res.json(await issueSession({ accessTokens, refreshTokens }, user.id));
   });
 
   router.get('/auth/me', auth.requireAuth, async (req, res) => {
