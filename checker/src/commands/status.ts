@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { nextStep, readFeedback, type StepProgress } from '../course/progress';
+import { colorFor, createStyle, type Style } from '../reporters/style';
+import { courseContext, withWorkspaceOption, type CourseFlags } from './course-options';
+
+export function registerStatus(program: Command): void {
+  const command = program
+    .command('status')
+    .description('your progress across the steps, the next step, and mentor feedback');
+  withWorkspaceOption(command).action((flags: CourseFlags) => {
+    const ctx = courseContext(flags);
+    const style = createStyle(colorFor(process.stdout));
+    const out = [`Workspace: ${ctx.workspace}`, ''];
+    for (const step of ctx.steps) {
+      const p = ctx.progress.steps[step.slug];
+      out.push(
+        `  ${mark(p, style)} ${String(step.number).padStart(2)} ${step.slug.padEnd(14)} ${describe(p, style)}`,
+      );
+    }
+    const next = nextStep(ctx.progress, ctx.steps);
+    out.push('');
+    out.push(
+      next
+        ? `Next: step ${next.number}, ${next.title}. Lesson: \`npx sandbox next\`; check: \`npx sandbox check --step ${next.number}\`.`
+        : style.green('Every step passes. Well done!'),
+    );
+    const hints = next ? (ctx.progress.hints[next.slug] ?? 0) : 0;
+    if (next && hints > 0)
+      out.push(style.dim(`You have revealed ${hints} hint(s) of step ${next.number}.`));
+    const feedback = readFeedback(ctx.workspace);
+    if (feedback.length > 0) {
+      out.push('', style.bold('Mentor feedback:'));
+      for (const f of feedback)
+        out.push(
+          `  ${f.at.slice(0, 10)} ${f.author}${f.step ? ` (step ${f.step})` : ''}: ${f.message}`,
+        );
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+  });
+}
+
+function mark(p: StepProgress | undefined, style: Style): string {
+  if (!p) return style.dim('·');
+  return p.status === 'pass'
+    ? style.green('✓')
+    : p.status === 'fail'
+      ? style.red('✗')
+      : style.yellow('!');
+}
+
+function describe(p: StepProgress | undefined, style: Style): string {
+  if (!p) return style.dim('not checked yet');
+  const score = `${p.score}/${p.maxScore}`.padStart(7);
+  if (p.status === 'pass') return `${score}  passed`;
+  const shown = p.failing.slice(0, 2).join('; ');
+  const more = p.failing.length > 2 ? ` (+${p.failing.length - 2} more)` : '';
+  return `${score}  ${p.status === 'error' ? 'could not be graded' : 'failing'}: ${shown}${more}`;
+}

@@ -1,0 +1,44 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { courseRoot } from './paths';
+
+/** Where the course remembers the workspace made by `sandbox init` (gitignored). */
+const rememberedPath = (root: string): string => join(root, '.sandbox', 'workspace.json');
+
+export function looksLikeWorkspace(dir: string): boolean {
+  const pkgPath = join(dir, 'package.json');
+  if (!existsSync(pkgPath)) return false;
+  try {
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { scripts?: Record<string, unknown> };
+    return typeof pkg.scripts?.['start'] === 'string';
+  } catch {
+    return false;
+  }
+}
+
+export function rememberWorkspace(dir: string, root: string = courseRoot()): void {
+  const path = rememberedPath(root);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify({ workspace: resolve(dir) }, null, 2)}\n`);
+}
+
+/**
+ * The workspace a command works on: --workspace, else $SANDBOX_WORKSPACE, else the current
+ * folder when it is a workspace (not the course itself), else the one `sandbox init` made.
+ */
+export function resolveWorkspace(
+  flag?: string,
+  root: string = courseRoot(),
+  cwd: string = process.cwd(),
+): string {
+  if (flag) return resolve(cwd, flag);
+  const fromEnv = process.env['SANDBOX_WORKSPACE'];
+  if (fromEnv) return resolve(cwd, fromEnv);
+  if (resolve(cwd) !== root && looksLikeWorkspace(cwd)) return resolve(cwd);
+  const path = rememberedPath(root);
+  if (existsSync(path)) {
+    const { workspace } = JSON.parse(readFileSync(path, 'utf8')) as { workspace?: string };
+    if (workspace) return workspace;
+  }
+  return resolve(cwd);
+}
