@@ -9,10 +9,10 @@ check(
     hint: `Add a last "not found" handler after your routes that answers 404 {"error":{"code":"NOT_FOUND","message":"..."}} ${lesson}.`,
   },
   async () => {
-    const { app, unique } = sandbox();
-    expectErrorBody(await app.http.get(`/${unique('nowhere')}`), 404, 'NOT_FOUND');
+    const { app } = sandbox();
+    expectErrorBody(await app.http.get(`/${sandbox().unique('nowhere')}`), 404, 'NOT_FOUND');
     expectErrorBody(
-      await app.http.post(`/${unique('nowhere')}/deeper`, { json: { a: 1 } }),
+      await app.http.post(`/${sandbox().unique('nowhere')}/deeper`, { json: { a: 1 } }),
       404,
       'NOT_FOUND',
     );
@@ -26,7 +26,7 @@ check(
     hint: `express.json() throws a SyntaxError (type "entity.parse.failed") on bad JSON: map it to 400 BAD_JSON in your error handler ${lesson}.`,
   },
   async () => {
-    const { app, unique } = sandbox();
+    const { app } = sandbox();
     const headers = { 'Content-Type': 'application/json' };
     expectErrorBody(
       await app.http.post('/health', { headers, raw: '{"status": ' }),
@@ -34,7 +34,7 @@ check(
       'BAD_JSON',
     );
     expectErrorBody(
-      await app.http.post(`/${unique('x')}`, { headers, raw: "{'single': 'quotes'}" }),
+      await app.http.post(`/${sandbox().unique('x')}`, { headers, raw: "{'single': 'quotes'}" }),
       400,
       'BAD_JSON',
     );

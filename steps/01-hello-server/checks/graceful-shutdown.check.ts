@@ -8,9 +8,14 @@ check(
   'SIGTERM finishes the request in flight, then exits with code 0 within 5 s',
   { points: 3, hint, timeoutMs: 12_000 },
   async () => {
-    const { app, unique } = sandbox();
-    const path = `/${unique('in-flight')}`;
-    const inFlight = splitRequest(app.url, 'POST', path, JSON.stringify({ note: unique('body') }));
+    const { app } = sandbox();
+    const path = `/${sandbox().unique('in-flight')}`;
+    const inFlight = splitRequest(
+      app.url,
+      'POST',
+      path,
+      JSON.stringify({ note: sandbox().unique('body') }),
+    );
     await inFlight.started;
     await sleep(150); // let the app read the headers: the request is now in flight
     app.signal('SIGTERM');

@@ -7,12 +7,12 @@ check(
   'every response carries an X-Request-Id, a fresh one per request',
   { points: 2, hint },
   async () => {
-    const { app, unique } = sandbox();
+    const { app } = sandbox();
     const headers = { 'Content-Type': 'application/json' };
     const answers = [
       await app.http.get('/health'),
       await app.http.get('/health'),
-      await app.http.get(`/${unique('nowhere')}`),
+      await app.http.get(`/${sandbox().unique('nowhere')}`),
       await app.http.post('/health', { headers, raw: '{oops' }),
     ];
     const ids = answers.map((ex) => expectHeader(ex, 'X-Request-Id', is.nonEmptyString));
@@ -30,8 +30,8 @@ check(
   'a valid incoming X-Request-Id is echoed, an invalid one replaced',
   { points: 2, hint },
   async () => {
-    const { app, unique } = sandbox();
-    const mine = `req.${unique('id')}_A-1`;
+    const { app } = sandbox();
+    const mine = `req.${sandbox().unique('id')}_A-1`;
     expectHeader(
       await app.http.get('/health', { headers: { 'X-Request-Id': mine } }),
       'X-Request-Id',

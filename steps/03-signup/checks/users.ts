@@ -19,10 +19,9 @@ export const userShape = {
 };
 
 export function newCredentials(prefix = 'user'): Credentials {
-  const { unique } = sandbox();
   return {
-    email: `${unique(prefix)}@example.test`.toLowerCase(),
-    password: `Pw-${unique('secret')}-9z`,
+    email: `${sandbox().unique(prefix)}@example.test`.toLowerCase(),
+    password: `Pw-${sandbox().unique('secret')}-9z`,
   };
 }
 

@@ -105,9 +105,9 @@ check(
     hint: `Use knex's query builder or bound parameters (never string concatenation), and return text as-is: escaping is the client's job ${lesson}.`,
   },
   async () => {
-    const { app, unique } = sandbox();
+    const { app } = sandbox();
     const { token } = await newUser();
-    const title = `'); DROP TABLE notes; -- ${unique('t')}`;
+    const title = `'); DROP TABLE notes; -- ${sandbox().unique('t')}`;
     const body = `<script>alert("x")</script> \\' OR 1=1 -- $1 \${process.env} {{7*7}} %s \u00e9\u{1F600}`;
     const created = await app.http.post('/notes', { token, json: { title, body } });
     expectStatus(created, 201);

@@ -21,10 +21,10 @@ check(
     hint: `Validate {title: 1-200 chars, body?: <= 10000 chars}, insert with user_id = req.user.id, answer 201 {"note":{id,title,body,createdAt,updatedAt}} ${lesson}.`,
   },
   async () => {
-    const { app, unique } = sandbox();
+    const { app } = sandbox();
     const { token } = await newUser();
-    const title = unique('title');
-    const body = `body ${unique('text')}`;
+    const title = sandbox().unique('title');
+    const body = `body ${sandbox().unique('text')}`;
     const full = await app.http.post('/notes', { token, json: { title, body } });
     expectStatus(full, 201);
     expectJsonBody(full, { note: is.exactly({ ...noteShape, title, body }) });
@@ -53,11 +53,11 @@ check(
     hint: `PATCH updates only the fields sent and moves updatedAt on; DELETE answers 204 with no body; afterwards the note is 404 ${lesson}.`,
   },
   async () => {
-    const { app, unique } = sandbox();
+    const { app } = sandbox();
     const { token } = await newUser();
     const created = await app.http.post('/notes', {
       token,
-      json: { title: unique('title'), body: 'first body' },
+      json: { title: sandbox().unique('title'), body: 'first body' },
     });
     expectStatus(created, 201);
     const note = (created.response.json as { note: Note }).note;
@@ -65,7 +65,7 @@ check(
     expectStatus(got, 200);
     expectJsonBody(got, { note: { ...note } });
     await sleep(5);
-    const title = unique('renamed');
+    const title = sandbox().unique('renamed');
     const patched = await app.http.patch(`/notes/${note.id}`, { token, json: { title } });
     expectStatus(patched, 200);
     expectJsonBody(patched, {

@@ -1,0 +1,42 @@
+import { fail, isCheckFailure, sandbox, type MailMessage } from '@sandbox/harness';
+
+export function mailsTo(email: string): MailMessage[] {
+  return sandbox()
+    .mail.messages()
+    .filter((m) => m.to.some((to) => to.toLowerCase().includes(email)));
+}
+
+/** Waits for a delivered email to `email`, failing with what the sink holds. */
+export async function waitForMailTo(
+  email: string,
+  timeoutMs = 5000,
+  after = 0,
+): Promise<MailMessage> {
+  try {
+    return await sandbox().mail.waitFor(
+      (m) => m.receivedAt >= after && m.to.some((to) => to.toLowerCase().includes(email)),
+      timeoutMs,
+    );
+  } catch (e) {
+    if (isCheckFailure(e)) throw e;
+    const all = sandbox().mail.messages();
+    fail(`no email to ${email} was delivered within ${timeoutMs / 1000} s`, {
+      expected: `a verification email to ${email} sent by a BullMQ job over SMTP_URL`,
+      observed: `${all.length} email(s) delivered in this run, ${sandbox().mail.refusedCount()} attempt(s) refused by the test SMTP server`,
+    });
+  }
+}
+
+/** The token of the `${PUBLIC_URL}/auth/verify?token=` link in the email. */
+export function verifyToken(mail: MailMessage): string {
+  const base = (sandbox().env.PUBLIC_URL ?? '').replace(/\/$/, '');
+  const escaped = `${base}/auth/verify?token=`.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const found = new RegExp(`${escaped}([^\\s"'<>&]+)`).exec(mail.text);
+  if (!found?.[1]) {
+    fail('the verification email has no verify link in its text', {
+      expected: `text containing ${base}/auth/verify?token=<token>`,
+      observed: `subject: ${mail.subject}\ntext: ${mail.text.slice(0, 500)}`,
+    });
+  }
+  return decodeURIComponent(found[1]);
+}

@@ -1,0 +1,42 @@
+import { check, expectErrorBody, expectHeader, expectStatus, is, sandbox } from '@sandbox/harness';
+import { signUp } from '../../03-signup/checks/users';
+
+check(
+  'the 6th login attempt within 60 s for one email answers 429 RATE_LIMITED with Retry-After',
+  {
+    points: 3,
+    hint: 'Count attempts per email+IP in Redis (rate-limiter-flexible RateLimiterRedis, points 5, duration 60) before checking the password; when exhausted answer 429 with Retry-After in seconds (steps/09-hardening/README.md).',
+  },
+  async () => {
+    const { app } = sandbox();
+    const user = await signUp();
+    for (let i = 0; i < 5; i += 1) {
+      expectErrorBody(
+        await app.http.post('/auth/login', {
+          json: { email: user.email, password: `wrong-${i}-password` },
+        }),
+        401,
+        'INVALID_CREDENTIALS',
+      );
+    }
+    const limited = await app.http.post('/auth/login', {
+      json: { email: user.email, password: user.password },
+    });
+    expectErrorBody(limited, 429, 'RATE_LIMITED');
+    expectHeader(
+      limited,
+      'Retry-After',
+      is.satisfying(
+        'whole seconds between 1 and 60',
+        (v) => /^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 60,
+      ),
+    );
+    const other = await signUp();
+    expectStatus(
+      await app.http.post('/auth/login', {
+        json: { email: other.email, password: other.password },
+      }),
+      200,
+    );
+  },
+);

@@ -1,0 +1,100 @@
+import {
+  check,
+  expectErrorBody,
+  expectJsonBody,
+  expectShape,
+  expectStatus,
+  is,
+  sandbox,
+  type Exchange,
+} from '@sandbox/harness';
+import { signUp } from '../../03-signup/checks/users';
+
+const lesson = '(steps/09-hardening/README.md)';
+
+interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+}
+
+function tokens(ex: Exchange): Tokens {
+  expectJsonBody(ex, { accessToken: is.nonEmptyString, refreshToken: is.nonEmptyString });
+  return ex.response.json as Tokens;
+}
+
+async function login(email: string, password: string): Promise<Tokens> {
+  const ex = await sandbox().app.http.post('/auth/login', { json: { email, password } });
+  expectStatus(ex, 200);
+  return tokens(ex);
+}
+
+check(
+  'POST /auth/refresh rotates the refresh token; reusing a spent one answers 401 and revokes its whole family',
+  {
+    points: 5,
+    hint: `Store refresh tokens (hashed) with a family id; on refresh mark the old one used and issue a new one in the same family; if a used one comes back, revoke every token of the family ${lesson}.`,
+  },
+  async () => {
+    const { app } = sandbox();
+    const user = await signUp();
+    const first = await login(user.email, user.password);
+    const rotated = await app.http.post('/auth/refresh', {
+      json: { refreshToken: first.refreshToken },
+    });
+    expectStatus(rotated, 200);
+    const second = tokens(rotated);
+    expectShape(
+      second.refreshToken !== first.refreshToken,
+      true,
+      'the new refresh token differs from the old one',
+      { exchange: rotated },
+    );
+    expectStatus(await app.http.get('/auth/me', { token: second.accessToken }), 200);
+    const reuse = await app.http.post('/auth/refresh', {
+      json: { refreshToken: first.refreshToken },
+    });
+    expectErrorBody(reuse, 401, 'INVALID_REFRESH_TOKEN');
+    const afterReuse = await app.http.post('/auth/refresh', {
+      json: { refreshToken: second.refreshToken },
+    });
+    expectErrorBody(afterReuse, 401, 'INVALID_REFRESH_TOKEN');
+    expectErrorBody(
+      await app.http.post('/auth/refresh', { json: { refreshToken: sandbox().unique('forged') } }),
+      401,
+      'INVALID_REFRESH_TOKEN',
+    );
+    const otherLogin = await login(user.email, user.password);
+    expectStatus(
+      await app.http.post('/auth/refresh', { json: { refreshToken: otherLogin.refreshToken } }),
+      200,
+    );
+  },
+);
+
+check(
+  'POST /auth/logout answers 204; that access token and its refresh tokens are refused afterwards',
+  {
+    points: 4,
+    hint: `On logout store the token's jti as revoked until its exp (e.g. a Redis key with that TTL), check it in the JWT strategy, and revoke the login's refresh family ${lesson}.`,
+  },
+  async () => {
+    const { app } = sandbox();
+    const user = await signUp();
+    const session = await login(user.email, user.password);
+    const other = await login(user.email, user.password);
+    const out = await app.http.post('/auth/logout', { token: session.accessToken });
+    expectStatus(out, 204);
+    expectErrorBody(
+      await app.http.get('/auth/me', { token: session.accessToken }),
+      401,
+      'UNAUTHORIZED',
+    );
+    expectErrorBody(
+      await app.http.post('/auth/refresh', { json: { refreshToken: session.refreshToken } }),
+      401,
+      'INVALID_REFRESH_TOKEN',
+    );
+    expectStatus(await app.http.get('/auth/me', { token: other.accessToken }), 200);
+    expectErrorBody(await app.http.post('/auth/logout'), 401, 'UNAUTHORIZED');
+  },
+);
