@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import type { AppExit, AppInstance, DbInspector, RedisInspector, RunContext, ServiceToggle, WsConnection } from './api';
+import type { AppProcess } from '../app/app-process';
+import type { SandboxMailSink } from '../services/mail-sink';
+import { createHttpClient } from './http';
+import { connectWs } from './ws';
+
+/** An AppInstance over an AppProcess; its WebSockets are tracked so they can be closed after each check. */
+export function createAppInstance(proc: AppProcess, sockets: Set<WsConnection>): AppInstance {
+  const url = `http://127.0.0.1:${proc.port}`;
+  const wsUrl = `ws://127.0.0.1:${proc.port}`;
+  return {
+    url,
+    wsUrl,
+    port: proc.port,
+    http: createHttpClient(url),
+    ws: (pathAndQuery, opts) => connectWs(new URL(pathAndQuery, wsUrl).toString(), opts, (c) => sockets.add(c)),
+    signal: (sig) => proc.signal(sig),
+    waitForExit: (ms): Promise<AppExit | null> => proc.waitForExit(ms),
+    kill: () => proc.kill(),
+    restart: async () => {
+      await proc.kill();
+      await proc.start();
+    },
+    get running() {
+      return proc.running;
+    },
+    logs: () => proc.logs.tail(),
+  };
+}
+
+export interface ContextParts {
+  app: AppProcess;
+  /** Starts one more app process on a fresh port with the same services. */
+  spawnInstance(): Promise<AppProcess>;
+  db: DbInspector;
+  redis: RedisInspector;
+  mail: SandboxMailSink;
+  faults: { database: ServiceToggle; redis: ServiceToggle };
+  env: Readonly<Record<string, string>>;
+}
+
+/** The RunContext checks see, plus the hooks the grading runner calls around each check. */
+export class SandboxContext implements RunContext {
+  readonly app: AppInstance;
+  readonly db: DbInspector;
+  readonly redis: RedisInspector;
+  readonly mail: SandboxMailSink;
+  readonly faults: { readonly database: ServiceToggle; readonly redis: ServiceToggle };
+  readonly env: Readonly<Record<string, string>>;
+  private readonly sockets = new Set<WsConnection>();
+  private readonly extra: AppProcess[] = [];
+
+  constructor(private readonly parts: ContextParts) {
+    this.app = createAppInstance(parts.app, this.sockets);
+    this.db = parts.db;
+    this.redis = parts.redis;
+    this.mail = parts.mail;
+    this.faults = parts.faults;
+    this.env = parts.env;
+  }
+
+  async startInstance(): Promise<AppInstance> {
+    const proc = await this.parts.spawnInstance();
+    this.extra.push(proc);
+    return createAppInstance(proc, this.sockets);
+  }
+
+  unique(prefix: string): string {
+    return `${prefix}-${randomBytes(4).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+  }
+
+  /** Before a check: the primary app is up (a previous check may have stopped it). */
+  async ensureAppRunning(): Promise<void> {
+    if (!this.parts.app.running) {
+      await this.parts.app.kill();
+      await this.parts.app.start();
+    }
+  }
+
+  /** After a check: extra instances and sockets gone, services back up, mail faults cleared. */
+  async afterCheck(): Promise<void> {
+    for (const s of this.sockets) s.close();
+    this.sockets.clear();
+    const extra = this.extra.splice(0);
+    await Promise.all([
+      ...extra.map((p) => p.kill()),
+      this.faults.database.up(),
+      this.faults.redis.up(),
+    ]);
+    this.mail.setFaults({ delayMs: 0, refuseNext: 0, refuseAt: 'data' });
+  }
+
+  /** Stops every app process of the run. */
+  async stopApps(): Promise<void> {
+    await this.afterCheck().catch(() => undefined);
+    await this.parts.app.kill();
+  }
+}
