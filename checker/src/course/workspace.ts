@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { courseRoot } from './paths';
 
-/** Where the course remembers the workspace made by `sandbox init` (gitignored). */
-const rememberedPath = (root: string): string => join(root, '.sandbox', 'workspace.json');
+/** Where the course remembers the workspace made by `sandbox init`: .sandbox/ (gitignored), or $SANDBOX_STATE_DIR. */
+const rememberedPath = (root: string): string =>
+  join(process.env['SANDBOX_STATE_DIR'] ?? join(root, '.sandbox'), 'workspace.json');
 
 export function looksLikeWorkspace(dir: string): boolean {
   const pkgPath = join(dir, 'package.json');
