@@ -98,26 +98,29 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
     const services = svc.value;
     aborted();
 
-    const sandbox: AppSandbox = createAppSandbox(ws.dir);
     const jwtSecret = randomSecret(48);
-    const logs = new LogBuffer();
-    const launch = async (port: number, log: LogBuffer): Promise<AppProcess> => {
-      const proc = new AppProcess({ workspace: ws, port, env: appEnv(services, port, jwtSecret), sandbox, logs: log });
+    // Each app process gets its own sandbox (cgroups), so killing one instance never touches another.
+    const create = (port: number, logs: LogBuffer): AppProcess => {
+      const sandbox: AppSandbox = createAppSandbox(ws.dir);
+      const proc = new AppProcess({ workspace: ws, port, env: appEnv(services, port, jwtSecret), sandbox, logs });
+      cleanups.push(async () => sandbox.dispose());
       cleanups.push(() => proc.kill());
+      return proc;
+    };
+    const launch = async (port: number): Promise<AppProcess> => {
+      const proc = create(port, new LogBuffer());
       await proc.start(opts.signal);
       return proc;
     };
     opts.onProgress?.('Starting your app...');
     const port = await freePort();
-    const app = new AppProcess({ workspace: ws, port, env: appEnv(services, port, jwtSecret), sandbox, logs });
-    cleanups.push(async () => sandbox.dispose());
-    cleanups.push(() => app.kill());
+    const app = create(port, new LogBuffer());
     await app.start(opts.signal);
     aborted();
 
     const context = new SandboxContext({
       app,
-      spawnInstance: async () => launch(await freePort(), new LogBuffer()),
+      spawnInstance: async () => launch(await freePort()),
       db: services.db,
       redis: services.redis,
       mail: services.mail.sink,
