@@ -3,6 +3,7 @@ import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 
 export const REVOKED_ACCESS_TOKENS = 'revoked_access_tokens';
+const SYNC_RETRY_MS = 1000;
 const redisKey = (jti: string): string => `auth:revoked:${jti}`;
 
 export interface AccessTokenRevocations {
@@ -21,6 +22,7 @@ export function createAccessTokenRevocations(deps: { db: Db; redis: Redis; logge
   const { db, redis, logger } = deps;
   let trusted = false;
   let syncing: Promise<void> | undefined;
+  let lastSyncAt = 0;
 
   const refill = async (): Promise<void> => {
     const rows = await db(REVOKED_ACCESS_TOKENS)
@@ -32,6 +34,7 @@ export function createAccessTokenRevocations(deps: { db: Db; redis: Redis; logge
   };
   const sync = (): void => {
     trusted = false;
+    lastSyncAt = Date.now();
     syncing ??= refill()
       .then(() => {
         trusted = redis.status === 'ready';
@@ -66,7 +69,11 @@ export function createAccessTokenRevocations(deps: { db: Db; redis: Redis; logge
       }
     },
     async isRevoked(jti) {
-      if (!trusted) return isRevokedInPostgres(jti);
+      if (!trusted) {
+        // A failed refill (e.g. before migrations ran) is retried, at most once a second.
+        if (!syncing && redis.status === 'ready' && Date.now() - lastSyncAt > SYNC_RETRY_MS) sync();
+        return isRevokedInPostgres(jti);
+      }
       try {
         return (await redis.exists(redisKey(jti))) === 1;
       } catch {
