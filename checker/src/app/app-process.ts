@@ -43,6 +43,8 @@ export interface AppProcessOptions {
   sandbox?: AppSandbox;
   /** Shared by restarts, so logs show the whole story. */
   logs?: LogBuffer;
+  /** How long the app has to answer HTTP on PORT (default READY_TIMEOUT_MS). */
+  readyTimeoutMs?: number;
 }
 
 /** The learner's app as a process tree: start, readiness, signals, exit, kill. */
@@ -102,7 +104,8 @@ export class AppProcess {
   }
 
   private async waitReady(signal?: AbortSignal): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const limitMs = this.opts.readyTimeoutMs ?? READY_TIMEOUT_MS;
+    const deadline = Date.now() + limitMs;
     let exit: AppExit | undefined;
     void this.exited.then((e) => (exit = e));
     while (Date.now() < deadline) {
@@ -117,7 +120,7 @@ export class AppProcess {
     const elsewhere = this.child?.pid ? listeningPorts([this.child.pid, ...descendants(this.child.pid)]).filter((p) => p !== this.port) : [];
     await this.kill();
     const hint = elsewhere.length ? ` It listens on port ${elsewhere.join(', ')} instead: read the port from process.env.PORT.` : '';
-    throw new SetupError('submission', 'APP_NOT_LISTENING', `your app did not listen on PORT=${this.port} within ${READY_TIMEOUT_MS / 1000} s.${hint}`, this.logs.tail());
+    throw new SetupError('submission', 'APP_NOT_LISTENING', `your app did not listen on PORT=${this.port} within ${limitMs / 1000} s.${hint}`, this.logs.tail());
   }
 
   /** The learner's node process: the root when the script was exec'd, else the first non-shell descendant. */

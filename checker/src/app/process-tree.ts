@@ -87,6 +87,27 @@ function signalPid(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+interface ProcEntry {
+  ppid: number;
+  pgid: number;
+}
+
+/** One pass over /proc: parent and process group of every live, non-zombie process. */
+function snapshot(): Map<number, ProcEntry> {
+  const table = new Map<number, ProcEntry>();
+  for (const pid of allPids()) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z') continue;
+      table.set(pid, { ppid: Number(fields[1]), pgid: Number(fields[2]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return table;
+}
+
 /**
  * SIGKILLs the process group led by `root`, every descendant (also those that left the group
  * or were re-parented once their parent died: pids seen once stay known), and any `extra` pids
@@ -95,14 +116,24 @@ function signalPid(pid: number, sig: NodeJS.Signals): void {
 export async function killTree(root: number, extra: () => number[] = () => []): Promise<void> {
   const known = new Set<number>([root]);
   for (let round = 0; round < 100; round++) {
-    for (const pid of [...known]) for (const d of descendants(pid)) known.add(d);
-    for (const pid of [...groupMembers(root), ...extra()]) known.add(pid);
-    const targets = [...known].filter(alive);
+    const table = snapshot();
+    for (const pid of extra()) known.add(pid);
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const [pid, e] of table) {
+        if (known.has(pid)) continue;
+        if (known.has(e.ppid) || e.pgid === root) {
+          known.add(pid);
+          grew = true;
+        }
+      }
+    }
+    const targets = [...known].filter((pid) => table.has(pid));
     if (targets.length === 0) return;
     for (const pid of targets) signalPid(pid, 'SIGSTOP');
-    for (const pid of targets) for (const d of descendants(pid)) known.add(d);
     signalPid(-root, 'SIGKILL');
-    for (const pid of known) signalPid(pid, 'SIGKILL');
+    for (const pid of targets) signalPid(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, round < 5 ? 10 : 50));
   }
 }

@@ -1,0 +1,91 @@
+import { AppProcess, isSimpleCommand } from '../../src/app/app-process';
+import { createAppSandbox, PIDS_MAX } from '../../src/app/limits';
+import { LogBuffer } from '../../src/app/log-buffer';
+import { descendants } from '../../src/app/process-tree';
+import { readWorkspace } from '../../src/app/workspace';
+import { freePort } from '../../src/services/ports';
+import { stillAlive } from '../support/leftovers';
+import { writeTinyApp, type TinyApp } from '../support/tiny-app';
+
+async function startTiny(tiny: TinyApp, env: Record<string, string> = {}, readyTimeoutMs?: number): Promise<AppProcess> {
+  const ws = readWorkspace(tiny.dir);
+  return new AppProcess({ workspace: ws, port: await freePort(), env, sandbox: createAppSandbox(ws.dir), ...(readyTimeoutMs ? { readyTimeoutMs } : {}) });
+}
+
+describe('the app process', () => {
+  const apps: TinyApp[] = [];
+  const procs: AppProcess[] = [];
+  const tiny = (opts?: Parameters<typeof writeTinyApp>[0]): TinyApp => {
+    const t = writeTinyApp(opts);
+    apps.push(t);
+    return t;
+  };
+  afterEach(async () => {
+    await Promise.all(procs.splice(0).map((p) => p.kill()));
+    for (const a of apps.splice(0)) a.remove();
+  });
+
+  it('execs a single-command start script but runs compound ones through sh', () => {
+    expect(isSimpleCommand('node dist/server.js')).toBe(true);
+    expect(isSimpleCommand('node migrate.js && node server.js')).toBe(false);
+    expect(isSimpleCommand('npm run serve')).toBe(false);
+  });
+
+  it('with a compound start script, signal() still reaches the node process and the exit code is its own', async () => {
+    const proc = await startTiny(tiny({ start: 'node -e "0" && node server.js' }));
+    procs.push(proc);
+    await proc.start();
+    proc.signal('SIGTERM');
+    await expect(proc.waitForExit(5000)).resolves.toEqual({ code: 0, signal: null });
+  });
+
+  it('says which port the app listens on when it ignores PORT', async () => {
+    const proc = await startTiny(tiny(), { TINY_PORT_OFFSET: '1' }, 1500);
+    procs.push(proc);
+    const err = await proc.start().catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      kind: 'submission',
+      code: 'APP_NOT_LISTENING',
+      message: expect.stringMatching(new RegExp(`did not listen on PORT=${proc.port} within 1.5 s.*listens on port ${proc.port + 1}`)),
+    });
+    expect(proc.running).toBe(false);
+  });
+
+  it('reports an app that exits before listening, with its last output', async () => {
+    const proc = await startTiny(tiny({ start: 'node crash.js', files: { 'crash.js': 'console.error("JWT_SECRET is missing"); process.exit(3);' } }));
+    procs.push(proc);
+    const err = await proc.start().catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'submission', code: 'APP_EXITED', message: expect.stringContaining('exited with code 3'), logs: expect.stringContaining('JWT_SECRET is missing') });
+  });
+
+  it('a fork bomb stops at the pids limit and kill() still clears every process', async () => {
+    const bomb =
+      'const { spawn } = require("node:child_process"); for (let i = 0; i < 700; i++) { try { spawn("sleep", ["60"], { stdio: "ignore" }).on("error", () => {}); } catch {} } require("./server.js");';
+    const ws = readWorkspace(tiny({ start: 'node bomb.js', files: { 'bomb.js': bomb } }).dir);
+    const sandbox = createAppSandbox(ws.dir);
+    const proc = new AppProcess({ workspace: ws, port: await freePort(), env: {}, sandbox });
+    procs.push(proc);
+    await proc.start();
+    const pid = proc.pid!;
+    const children = descendants(pid);
+    expect(children.length).toBeGreaterThan(0);
+    // With a writable cgroup fs (this machine), the 700 spawns stop at pids.max.
+    if (sandbox.describe().startsWith('cgroups')) expect(children.length).toBeLessThan(PIDS_MAX);
+    const t0 = Date.now();
+    await proc.kill();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(stillAlive([pid, ...children])).toEqual([]);
+    sandbox.dispose();
+  }, 30_000);
+});
+
+describe('LogBuffer', () => {
+  it('keeps only the newest output when flooded', () => {
+    const log = new LogBuffer(1000);
+    for (let i = 0; i < 10_000; i++) log.append(`line ${i}\n`);
+    const tail = log.tail(1000);
+    expect(tail.length).toBeLessThanOrEqual(1000);
+    expect(tail.endsWith('line 9999')).toBe(true);
+    expect(log.tail(2)).toBe('line 9998\nline 9999');
+  });
+});
