@@ -25,7 +25,8 @@ export function startEmailWorker(opts: EmailWorkerOptions): EmailWorker {
       const link = verificationLink(opts.publicUrl, job.data.token);
       await opts.mailer.send(verificationEmail(job.data.email, link));
     },
-    { connection: opts.connection, concurrency: 4 },
+    // A job held by a killed process is taken back after its lock lapses: keep that short.
+    { connection: opts.connection, concurrency: 4, lockDuration: 10_000, stalledInterval: 5_000 },
   );
   worker.on('failed', (job, err) => {
     opts.logger.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'email job failed');
