@@ -27,7 +27,8 @@ export function createApp(deps: Deps): Express {
 
   app.use(requestId);
   app.use(helmet());
-  app.use(express.json({ limit: '100kb' }));
+  // strict: false so any valid JSON parses (a bare string is a validation error, not BAD_JSON).
+  app.use(express.json({ limit: '100kb', strict: false }));
 
   const users = new UsersRepository(deps.db);
   const authService = new AuthService(users, new Passwords(deps.config.bcryptCost), deps);

@@ -1,10 +1,18 @@
 import knex, { type Knex } from 'knex';
 import { migrationSource } from '../db/migrations';
+import type { Logger } from './logger';
 
 export type Db = Knex;
 
-export function createDb(databaseUrl: string): Db {
+/** Knex's own messages (lost connections, failed acquires) go to our logger, not console.log. */
+const knexLog = (logger?: Logger): Knex.Config['log'] => {
+  const to = (level: 'warn' | 'error' | 'debug') => (message: unknown) => logger?.[level]({ knex: String(message) }, 'knex');
+  return { warn: to('warn'), error: to('error'), deprecate: to('warn'), debug: to('debug') };
+};
+
+export function createDb(databaseUrl: string, logger?: Logger): Db {
   return knex({
+    log: knexLog(logger),
     client: 'pg',
     connection: { connectionString: databaseUrl, connectionTimeoutMillis: 2000 },
     pool: { min: 0, max: 10 },
