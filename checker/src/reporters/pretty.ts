@@ -1,4 +1,5 @@
 import type { CheckResult, FailureDetails, RunResult, StepResult } from '../results/types';
+import { NOISY_HEADERS } from '../results/failure';
 import { createStyle, type Style } from './style';
 
 const MAX_LOG_LINES = 15;
@@ -43,7 +44,7 @@ function detailLines(d: FailureDetails, s: Style): string[] {
   }
   if (d.response) {
     lines.push(`${pad}${s.dim('response:')} ${d.response.status}`);
-    for (const [k, v] of Object.entries(d.response.headers)) lines.push(`${pad}  ${s.dim(`${k}: ${v}`)}`);
+    for (const [k, v] of Object.entries(d.response.headers).filter(([name]) => !NOISY_HEADERS.has(name))) lines.push(`${pad}  ${s.dim(`${k}: ${v}`)}`);
     if (d.response.body) lines.push(...block(d.response.body, `${pad}  `));
   }
   if (d.expected) lines.push(`${pad}${s.green('expected:')} ${d.expected}`);

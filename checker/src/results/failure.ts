@@ -79,7 +79,7 @@ export function formatFailure(d: FailureDetails): string {
 }
 
 /** Headers that change on every run and say nothing about the failure. */
-const NOISY_HEADERS = new Set(['date', 'connection', 'keep-alive', 'etag']);
+export const NOISY_HEADERS = new Set(['date', 'connection', 'keep-alive', 'etag']);
 
 function headerLines(headers: Record<string, string>): string[] {
   return Object.entries(headers)
