@@ -1,0 +1,51 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  BROKEN_DIR,
+  brokenWorkspace,
+  failing,
+  gradeWorkspace,
+  outcomes,
+  removeWorkspace,
+} from './support/grade-workspace';
+
+/** test/broken/NAME/expected.json: the step to grade up to, and exactly the checks that must fail (or "all"). */
+interface Expected {
+  step: string;
+  fails: 'all' | { check: string; message: string }[];
+}
+
+const names = readdirSync(BROKEN_DIR, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+
+describe('broken submissions fail exactly the checks they should', () => {
+  it('the catalogue holds at least 15 broken submissions', () => {
+    expect(names.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it.each(names)(
+    '%s',
+    async (name) => {
+      const expected = JSON.parse(
+        readFileSync(path.join(BROKEN_DIR, name, 'expected.json'), 'utf8'),
+      ) as Expected;
+      const dir = brokenWorkspace(name);
+      try {
+        const result = await gradeWorkspace(dir, expected.step);
+        const all = outcomes(result);
+        expect(all.size).toBeGreaterThan(0);
+        if (expected.fails === 'all') {
+          expect(failing(result)).toEqual([...all.keys()].sort());
+          return;
+        }
+        expect(failing(result)).toEqual(expected.fails.map((f) => f.check).sort());
+        for (const f of expected.fails) expect(all.get(f.check)?.message).toContain(f.message);
+      } finally {
+        removeWorkspace(dir);
+      }
+    },
+    300_000,
+  );
+});

@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { grade } from '../../checker/src/runner/grade';
+import { loadPrepareRun } from '../../checker/src/runner/prepare';
+import type { RunResult } from '../../checker/src/results/types';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const REFERENCE = path.join(ROOT, 'reference-app');
+export const BROKEN_DIR = path.join(ROOT, 'test', 'broken');
+
+/** Grades a workspace up to `step` (all steps when omitted) with the checker's own runner. */
+export function gradeWorkspace(workspace: string, step?: string): Promise<RunResult> {
+  return grade(
+    { workspace, services: 'local', timeoutSeconds: 240, ...(step ? { step } : {}) },
+    loadPrepareRun(),
+  );
+}
+
+/** `slug/check name` -> status, message. */
+export function outcomes(result: RunResult): Map<string, { status: string; message: string }> {
+  const map = new Map<string, { status: string; message: string }>();
+  for (const step of result.steps) {
+    for (const c of step.checks)
+      map.set(`${step.slug}/${c.name}`, { status: c.status, message: c.message });
+  }
+  return map;
+}
+
+export function failing(result: RunResult): string[] {
+  return [...outcomes(result)]
+    .filter(([, o]) => o.status !== 'pass')
+    .map(([id]) => id)
+    .sort();
+}
+
+/**
+ * A copy of reference-app with one broken-submission patch applied, inside the repository
+ * (.sandbox/broken-NAME) so its node_modules resolve from the root. Returns its path.
+ */
+export function brokenWorkspace(name: string): string {
+  const dir = path.join(ROOT, '.sandbox', `broken-${name}`);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(REFERENCE, dir, {
+    recursive: true,
+    filter: (src) =>
+      !/[\\/](node_modules|dist|coverage)([\\/]|$)/.test(path.relative(REFERENCE, src)) &&
+      !src.endsWith('.tsbuildinfo'),
+  });
+  const patch = readFileSync(path.join(BROKEN_DIR, name, 'change.patch'));
+  pointTsconfigsAtRoot(dir);
+  execFileSync('patch', ['-p1', '--forward', '--batch', '-d', dir], {
+    input: patch,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return dir;
+}
+
+/** The copy sits one level deeper than reference-app: its tsconfigs must still extend the root base. */
+function pointTsconfigsAtRoot(dir: string): void {
+  for (const name of readdirSync(dir).filter((f) => /^tsconfig.*\.json$/.test(f))) {
+    const file = path.join(dir, name);
+    const base = path.relative(dir, path.join(ROOT, 'tsconfig.base.json'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('"../tsconfig.base.json"', JSON.stringify(base)),
+    );
+  }
+}
+
+export function removeWorkspace(dir: string): void {
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+}
