@@ -60,7 +60,7 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
       } else {
         await sweepOrphanDatabases(adminUrl).catch(() => undefined);
       }
-      const db = await createRunDatabase(adminUrl);
+      const db = await createRunDatabase(adminUrl, { fileCopy: pg !== undefined });
       cleanups.push(() => db.drop());
       const target = pg ? { host: '127.0.0.1', port: pg.port } : hostPort(adminUrl, 5432);
       const proxy = await startFaultProxy(target);
