@@ -28,7 +28,6 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 function version(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('../package.json') as { version: string }).version;
 }
 

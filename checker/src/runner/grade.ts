@@ -1,4 +1,3 @@
-import type { AggregatedResult } from '@jest/test-result';
 import path from 'node:path';
 import { installBridge, removeBridge, type RunBridge } from '../harness/bridge';
 import { buildResult, checkerErrorResult, outcomeKey, toCheckResult, type Collected } from '../results/build';
