@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isRoot, lookupUser, type OsUser } from '../services/os-user';
 
@@ -52,7 +52,30 @@ function canRead(user: OsUser, workspace: string): boolean {
   return r.status === 0;
 }
 
+/** Removes empty cgroups left by checkers that died (their pid is in the name). */
+function sweepOrphanCgroups(): void {
+  for (const controller of ['pids', 'memory']) {
+    const dir = path.join(CGROUP_ROOT, controller);
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((n) => n.startsWith('backend-sandbox-'));
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const owner = Number(n.split('-')[2]);
+      if (!owner || owner === process.pid || existsSync(`/proc/${owner}`)) continue;
+      try {
+        rmdirSync(path.join(dir, n));
+      } catch {
+        // not empty: its processes are killed by whoever owns them
+      }
+    }
+  }
+}
+
 export function createAppSandbox(workspace: string, opts: { unprivileged?: boolean } = {}): AppSandbox {
+  sweepOrphanCgroups();
   const name = `backend-sandbox-${process.pid}-${randomBytes(3).toString('hex')}`;
   const nobody = isRoot() && opts.unprivileged !== false ? lookupUser('nobody') : undefined;
   const user = nobody && canRead(nobody, workspace) ? nobody : undefined;

@@ -1,5 +1,5 @@
 import { AppProcess, isSimpleCommand } from '../../src/app/app-process';
-import { createAppSandbox, PIDS_MAX } from '../../src/app/limits';
+import { createAppSandbox, PIDS_MAX, type AppSandbox } from '../../src/app/limits';
 import { LogBuffer } from '../../src/app/log-buffer';
 import { descendants } from '../../src/app/process-tree';
 import { readWorkspace } from '../../src/app/workspace';
@@ -7,9 +7,13 @@ import { freePort } from '../../src/services/ports';
 import { stillAlive } from '../support/leftovers';
 import { writeTinyApp, type TinyApp } from '../support/tiny-app';
 
+const sandboxes: AppSandbox[] = [];
+
 async function startTiny(tiny: TinyApp, env: Record<string, string> = {}, readyTimeoutMs?: number): Promise<AppProcess> {
   const ws = readWorkspace(tiny.dir);
-  return new AppProcess({ workspace: ws, port: await freePort(), env, sandbox: createAppSandbox(ws.dir), ...(readyTimeoutMs ? { readyTimeoutMs } : {}) });
+  const sandbox = createAppSandbox(ws.dir);
+  sandboxes.push(sandbox);
+  return new AppProcess({ workspace: ws, port: await freePort(), env, sandbox, ...(readyTimeoutMs ? { readyTimeoutMs } : {}) });
 }
 
 describe('the app process', () => {
@@ -22,6 +26,7 @@ describe('the app process', () => {
   };
   afterEach(async () => {
     await Promise.all(procs.splice(0).map((p) => p.kill()));
+    for (const sb of sandboxes.splice(0)) sb.dispose();
     for (const a of apps.splice(0)) a.remove();
   });
 
