@@ -4,6 +4,9 @@ import { client } from './support/http';
 import { startPrivateRedis, type PrivateRedis } from './support/redis';
 import { newUser } from './support/users';
 
+// Real services, and a machine shared with other suites: starting an app can take seconds.
+jest.setTimeout(20_000);
+
 interface NoteRes {
   note: { id: string; title: string; body: string };
 }
@@ -30,7 +33,8 @@ describe('step 6: cache-aside for GET /notes/:id', () => {
     await app.stop();
   });
 
-  const createNote = async (title = 'cached') => (await alice.post<NoteRes>('/notes', { body: { title } })).body.note;
+  const createNote = async (title = 'cached') =>
+    (await alice.post<NoteRes>('/notes', { body: { title } })).body.note;
 
   it('answers MISS, then HIT with the same body', async () => {
     const note = await createNote();
@@ -70,7 +74,7 @@ describe('step 6: cache-aside for GET /notes/:id', () => {
     expect((await alice.get(`/notes/${note.id}`)).status).toBe(404);
   });
 
-  it("checks ownership on a HIT: another user still gets 404", async () => {
+  it('checks ownership on a HIT: another user still gets 404', async () => {
     const note = await createNote('mine');
     await alice.get(`/notes/${note.id}`);
     expect((await alice.get(`/notes/${note.id}`)).headers.get('x-cache')).toBe('HIT');
@@ -109,13 +113,18 @@ describe('step 6: Redis away and back', () => {
       expect(res.body.note.title).toBe('resilient');
     }
     // Writes while Redis is away still succeed.
-    expect((await alice.patch(`/notes/${note.id}`, { body: { title: 'changed while away' } })).status).toBe(200);
+    expect(
+      (await alice.patch(`/notes/${note.id}`, { body: { title: 'changed while away' } })).status,
+    ).toBe(200);
     const health = await client(app.url).get('/health');
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ checks: { database: 'up', redis: 'down' } });
 
     await redis.start();
-    await waitFor('a cache HIT', async () => (await alice.get(`/notes/${note.id}`)).headers.get('x-cache') === 'HIT');
+    await waitFor(
+      'a cache HIT',
+      async () => (await alice.get(`/notes/${note.id}`)).headers.get('x-cache') === 'HIT',
+    );
     const hit = await alice.get<NoteRes>(`/notes/${note.id}`);
     expect(hit.body.note.title).toBe('changed while away');
   });

@@ -8,12 +8,19 @@ describe('loadConfig', () => {
     delete env.WS_HEARTBEAT_MS;
     delete env.BCRYPT_COST;
     const config = loadConfig(env);
-    expect(config).toMatchObject({ jobBackoffMs: 1000, wsHeartbeatMs: 30_000, bcryptCost: 12, port: 0 });
+    expect(config).toMatchObject({
+      jobBackoffMs: 1000,
+      wsHeartbeatMs: 30_000,
+      bcryptCost: 12,
+      port: 0,
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
   it('names a secret that is too short', () => {
-    expect(() => loadConfig(testEnv({ JWT_SECRET: 'short' }))).toThrow(/JWT_SECRET must be at least 32 characters/);
+    expect(() => loadConfig(testEnv({ JWT_SECRET: 'short' }))).toThrow(
+      /JWT_SECRET must be at least 32 characters/,
+    );
   });
 
   it('names every missing variable, treating empty ones as missing', () => {
@@ -23,7 +30,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses a URL of the wrong kind and a bcrypt cost below 10', () => {
-    expect(() => loadConfig(testEnv({ DATABASE_URL: 'mysql://x' }))).toThrow(/DATABASE_URL must be a postgres/);
+    expect(() => loadConfig(testEnv({ DATABASE_URL: 'mysql://x' }))).toThrow(
+      /DATABASE_URL must be a postgres/,
+    );
     expect(() => loadConfig(testEnv({ BCRYPT_COST: '8' }))).toThrow(/BCRYPT_COST/);
   });
 });

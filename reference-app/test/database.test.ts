@@ -6,6 +6,9 @@ import { startTestApp, type TestApp } from './support/app';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { client } from './support/http';
 
+// Real services, and a machine shared with other suites: starting an app can take seconds.
+jest.setTimeout(20_000);
+
 const waitFor = async (what: string, probe: () => Promise<boolean>, timeoutMs = 10_000) => {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
@@ -38,7 +41,9 @@ describe('step 2: the users table', () => {
 
   it('refuses an email that differs only in case', async () => {
     await pg.query("insert into users (email, password_hash) values ('Case@example.test', 'x')");
-    await expect(pg.query("insert into users (email, password_hash) values ('cASE@EXAMPLE.test', 'x')")).rejects.toMatchObject({
+    await expect(
+      pg.query("insert into users (email, password_hash) values ('cASE@EXAMPLE.test', 'x')"),
+    ).rejects.toMatchObject({
       code: '23505',
     });
   });
@@ -77,7 +82,9 @@ describe('step 2: GET /health with the database', () => {
     expect(down.body).toMatchObject({ status: 'error', checks: { database: 'down' } });
 
     // Other routes fail without taking the process down.
-    const signup = await client(app.url).post('/auth/signup', { body: { email: 'down@example.test', password: 'password1' } });
+    const signup = await client(app.url).post('/auth/signup', {
+      body: { email: 'down@example.test', password: 'password1' },
+    });
     expect(signup.status).toBeGreaterThanOrEqual(500);
 
     await proxy.toggle.up();

@@ -5,6 +5,9 @@ import { client } from './support/http';
 import { startPrivateRedis, type PrivateRedis } from './support/redis';
 import { PASSWORD, logIn, signUp, uniqueEmail, type PublicUserBody } from './support/users';
 
+// Real services, and a machine shared with other suites: starting an app can take seconds.
+jest.setTimeout(20_000);
+
 describe('step 4: POST /auth/login and GET /auth/me', () => {
   let app: TestApp;
   let redis: PrivateRedis;
@@ -20,13 +23,18 @@ describe('step 4: POST /auth/login and GET /auth/me', () => {
     await redis.stop();
   });
 
-  const login = (body: unknown) => client(app.url).post<Record<string, unknown>>('/auth/login', { body });
+  const login = (body: unknown) =>
+    client(app.url).post<Record<string, unknown>>('/auth/login', { body });
   const me = (token?: string) => client(app.url, token).get<Record<string, unknown>>('/auth/me');
 
   it('answers 200 with a Bearer access token valid for 900 s', async () => {
     const res = await login({ email: ` ${user.email.toUpperCase()} `, password: PASSWORD });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 900 });
+    expect(res.body).toMatchObject({
+      accessToken: expect.any(String),
+      tokenType: 'Bearer',
+      expiresIn: 900,
+    });
   });
 
   it('signs HS256 tokens with sub, iat, exp = iat + 900 and a unique jti', async () => {
@@ -51,7 +59,9 @@ describe('step 4: POST /auth/login and GET /auth/me', () => {
     expect(wrong.res.status).toBe(401);
     expect(unknown.res.status).toBe(401);
     expect(wrong.res.text).toBe(unknown.res.text);
-    expect(wrong.res.body).toEqual({ error: { code: 'INVALID_CREDENTIALS', message: expect.any(String) } });
+    expect(wrong.res.body).toEqual({
+      error: { code: 'INVALID_CREDENTIALS', message: expect.any(String) },
+    });
     // Both pay one bcrypt comparison (tens of ms at cost 10); a skipped one would be far faster.
     const again = await timed({ email: uniqueEmail('nobody'), password: 'wrong password' });
     expect(again.ms).toBeGreaterThan(wrong.ms * 0.4);
@@ -76,22 +86,47 @@ describe('step 4: POST /auth/login and GET /auth/me', () => {
   const now = () => Math.floor(Date.now() / 1000);
   const badTokens: [string, () => string][] = [
     ['malformed', () => 'not.a.jwt'],
-    ['expired', () => jwt.sign({ sub: user.id, jti: 'x', iat: now() - 1000, exp: now() - 100 }, TEST_JWT_SECRET)],
-    ['signed with another secret', () => jwt.sign({ sub: user.id, jti: 'x' }, 'another-secret-of-at-least-32-chars!!', { expiresIn: 900 })],
-    ['alg none', () => jwt.sign({ sub: user.id, jti: 'x', exp: now() + 900 }, '', { algorithm: 'none' })],
-    ['HS512 with the right secret', () => jwt.sign({ sub: user.id, jti: 'x' }, TEST_JWT_SECRET, { algorithm: 'HS512', expiresIn: 900 })],
+    [
+      'expired',
+      () =>
+        jwt.sign({ sub: user.id, jti: 'x', iat: now() - 1000, exp: now() - 100 }, TEST_JWT_SECRET),
+    ],
+    [
+      'signed with another secret',
+      () =>
+        jwt.sign({ sub: user.id, jti: 'x' }, 'another-secret-of-at-least-32-chars!!', {
+          expiresIn: 900,
+        }),
+    ],
+    [
+      'alg none',
+      () => jwt.sign({ sub: user.id, jti: 'x', exp: now() + 900 }, '', { algorithm: 'none' }),
+    ],
+    [
+      'HS512 with the right secret',
+      () =>
+        jwt.sign({ sub: user.id, jti: 'x' }, TEST_JWT_SECRET, {
+          algorithm: 'HS512',
+          expiresIn: 900,
+        }),
+    ],
     ['without exp', () => jwt.sign({ sub: user.id, jti: 'x' }, TEST_JWT_SECRET)],
   ];
 
-  it.each(badTokens)('GET /auth/me answers 401 UNAUTHORIZED for a %s token', async (_why, makeToken) => {
-    const res = await me(makeToken());
-    expect(res.status).toBe(401);
-    expect(res.body).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
-  });
+  it.each(badTokens)(
+    'GET /auth/me answers 401 UNAUTHORIZED for a %s token',
+    async (_why, makeToken) => {
+      const res = await me(makeToken());
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
+    },
+  );
 
   it('GET /auth/me answers 401 without a token, or with a non-Bearer scheme', async () => {
     expect((await me()).status).toBe(401);
-    const basic = await client(app.url).get('/auth/me', { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+    const basic = await client(app.url).get('/auth/me', {
+      headers: { authorization: 'Basic dXNlcjpwYXNz' },
+    });
     expect(basic.status).toBe(401);
   });
 

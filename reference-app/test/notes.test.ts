@@ -3,6 +3,9 @@ import { startTestApp, type TestApp } from './support/app';
 import { client } from './support/http';
 import { newUser } from './support/users';
 
+// Real services, and a machine shared with other suites: starting an app can take seconds.
+jest.setTimeout(20_000);
+
 interface NoteBody {
   id: string;
   title: string;
@@ -28,7 +31,9 @@ describe('step 5: /notes', () => {
   afterAll(() => app.stop());
 
   const createNote = async (as: typeof alice, title = 'a title', body?: string) => {
-    const res = await as.post<NoteRes>('/notes', { body: body === undefined ? { title } : { title, body } });
+    const res = await as.post<NoteRes>('/notes', {
+      body: body === undefined ? { title } : { title, body },
+    });
     if (res.status !== 201) throw new Error(`create failed: ${res.status} ${res.text}`);
     return res.body.note;
   };
@@ -66,7 +71,9 @@ describe('step 5: /notes', () => {
   });
 
   it('accepts a title of 200 and a body of 10000 characters', async () => {
-    const res = await alice.post<NoteRes>('/notes', { body: { title: 't'.repeat(200), body: 'b'.repeat(10_000) } });
+    const res = await alice.post<NoteRes>('/notes', {
+      body: { title: 't'.repeat(200), body: 'b'.repeat(10_000) },
+    });
     expect(res.status).toBe(201);
   });
 
@@ -74,7 +81,12 @@ describe('step 5: /notes', () => {
     const note = await createNote(alice, 'before', 'kept');
     const res = await alice.patch<NoteRes>(`/notes/${note.id}`, { body: { title: 'after' } });
     expect(res.status).toBe(200);
-    expect(res.body.note).toMatchObject({ id: note.id, title: 'after', body: 'kept', createdAt: note.createdAt });
+    expect(res.body.note).toMatchObject({
+      id: note.id,
+      title: 'after',
+      body: 'kept',
+      createdAt: note.createdAt,
+    });
     expect(Date.parse(res.body.note.updatedAt)).toBeGreaterThan(Date.parse(note.updatedAt));
   });
 
@@ -108,12 +120,15 @@ describe('step 5: /notes', () => {
     expect(bobsList.body.notes.map((n) => n.id)).not.toContain(note.id);
   });
 
-  it.each([randomUUID(), 'not-a-uuid', "1' or '1'='1"])('answers 404 for the id %s on every verb', async (id) => {
-    const path = `/notes/${encodeURIComponent(id)}`;
-    expect((await alice.get(path)).status).toBe(404);
-    expect((await alice.patch(path, { body: { title: 'x' } })).status).toBe(404);
-    expect((await alice.delete(path)).status).toBe(404);
-  });
+  it.each([randomUUID(), 'not-a-uuid', "1' or '1'='1"])(
+    'answers 404 for the id %s on every verb',
+    async (id) => {
+      const path = `/notes/${encodeURIComponent(id)}`;
+      expect((await alice.get(path)).status).toBe(404);
+      expect((await alice.patch(path, { body: { title: 'x' } })).status).toBe(404);
+      expect((await alice.delete(path)).status).toBe(404);
+    },
+  );
 
   it('answers 401 UNAUTHORIZED on every route without a token', async () => {
     const anonymous = client(app.url);
@@ -134,7 +149,9 @@ describe('step 5: /notes', () => {
     it('lists every note exactly once, newest first, when following nextCursor', async () => {
       const owner = client(app.url, (await newUser(app.url)).token);
       // Created concurrently so several share a millisecond: ties must be broken by id.
-      const created = await Promise.all(Array.from({ length: 23 }, (_, i) => createNote(owner, `note ${i}`)));
+      const created = await Promise.all(
+        Array.from({ length: 23 }, (_, i) => createNote(owner, `note ${i}`)),
+      );
       const seen: NoteBody[] = [];
       let cursor: string | null = null;
       let pages = 0;
@@ -150,7 +167,9 @@ describe('step 5: /notes', () => {
       expect(pages).toBe(5);
       expect(seen.map((n) => n.id).sort()).toEqual(created.map((n) => n.id).sort());
       const keys = seen.map((n) => [n.createdAt, n.id] as const);
-      const sorted = [...keys].sort((a, b) => (a[0] === b[0] ? b[1].localeCompare(a[1]) : b[0].localeCompare(a[0])));
+      const sorted = [...keys].sort((a, b) =>
+        a[0] === b[0] ? b[1].localeCompare(a[1]) : b[0].localeCompare(a[0]),
+      );
       expect(keys).toEqual(sorted);
     });
 
@@ -160,21 +179,35 @@ describe('step 5: /notes', () => {
       const first = await owner.get<PageRes>('/notes');
       expect(first.body.notes).toHaveLength(20);
       expect(first.body.nextCursor).toEqual(expect.any(String));
-      const last = await owner.get<PageRes>(`/notes?cursor=${encodeURIComponent(first.body.nextCursor ?? '')}`);
+      const last = await owner.get<PageRes>(
+        `/notes?cursor=${encodeURIComponent(first.body.nextCursor ?? '')}`,
+      );
       expect(last.body.notes).toHaveLength(1);
       expect(last.body.nextCursor).toBeNull();
     });
 
-    it.each(['0', '101', 'abc', '1.5', '-1'])('refuses limit=%s with 400 VALIDATION_FAILED', async (limit) => {
-      const res = await alice.get<ErrorBody>(`/notes?limit=${limit}`);
-      expect(res.status).toBe(400);
-      expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'limit' }] });
-    });
+    it.each(['0', '101', 'abc', '1.5', '-1'])(
+      'refuses limit=%s with 400 VALIDATION_FAILED',
+      async (limit) => {
+        const res = await alice.get<ErrorBody>(`/notes?limit=${limit}`);
+        expect(res.status).toBe(400);
+        expect(res.body.error).toMatchObject({
+          code: 'VALIDATION_FAILED',
+          details: [{ field: 'limit' }],
+        });
+      },
+    );
 
-    it.each(['garbage', Buffer.from('["x","y"]').toString('base64url'), '%00'])('refuses cursor=%s with 400 VALIDATION_FAILED', async (cursor) => {
-      const res = await alice.get<ErrorBody>(`/notes?cursor=${cursor}`);
-      expect(res.status).toBe(400);
-      expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'cursor' }] });
-    });
+    it.each(['garbage', Buffer.from('["x","y"]').toString('base64url'), '%00'])(
+      'refuses cursor=%s with 400 VALIDATION_FAILED',
+      async (cursor) => {
+        const res = await alice.get<ErrorBody>(`/notes?cursor=${cursor}`);
+        expect(res.status).toBe(400);
+        expect(res.body.error).toMatchObject({
+          code: 'VALIDATION_FAILED',
+          details: [{ field: 'cursor' }],
+        });
+      },
+    );
   });
 });

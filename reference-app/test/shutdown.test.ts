@@ -6,8 +6,13 @@ import { createTestDatabase, type TestDatabase } from './support/database';
 
 const APP_DIR = join(__dirname, '..');
 
+// Each test starts a real node process (tsx compiles on the fly): seconds on a busy machine.
+jest.setTimeout(40_000);
+
 /** Runs src/server.ts as a real process (node + tsx), as `npm start` would, and waits for it to listen. */
-async function spawnServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+async function spawnServer(
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: APP_DIR,
     env: { ...process.env, ...env, LOG_LEVEL: 'info' },
@@ -16,7 +21,7 @@ async function spawnServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProces
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /"port":(\d+),"msg":"listening"/.exec(output);
@@ -53,7 +58,15 @@ describe('step 1: graceful shutdown of the real process', () => {
     // A request whose body is only half sent: accepted, not yet answered.
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request(
-        { port, method: 'POST', path: '/auth/signup', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          port,
+          method: 'POST',
+          path: '/auth/signup',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
         (res) => {
           let text = '';
           res.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -63,12 +76,9 @@ describe('step 1: graceful shutdown of the real process', () => {
       req.on('error', reject);
       req.write(body.slice(0, 10));
       setTimeout(() => {
-        const signalledAt = Date.now();
         child.kill('SIGTERM');
-        setTimeout(() => {
-          req.end(body.slice(10));
-          expect(Date.now() - signalledAt).toBeLessThan(5000);
-        }, 300);
+        // The rest of the body arrives after the signal: the server must still read and answer it.
+        setTimeout(() => req.end(body.slice(10)), 300);
       }, 200);
     });
 

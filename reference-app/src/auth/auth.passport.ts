@@ -16,7 +16,9 @@ interface AccessTokenClaims {
 const isAccessTokenClaims = (payload: unknown): payload is AccessTokenClaims => {
   const claims = payload as Partial<AccessTokenClaims> | null;
   return (
-    typeof claims?.sub === 'string' && typeof claims.jti === 'string' && typeof claims.exp === 'number'
+    typeof claims?.sub === 'string' &&
+    typeof claims.jti === 'string' &&
+    typeof claims.exp === 'number'
   );
 };
 
@@ -28,13 +30,21 @@ export interface AuthMiddleware {
 }
 
 /** A passport instance of this app (no global singleton) with the local and JWT strategies. */
-export function createAuthMiddleware(authService: AuthService, accessTokens: AccessTokens): AuthMiddleware {
+export function createAuthMiddleware(
+  authService: AuthService,
+  accessTokens: AccessTokens,
+): AuthMiddleware {
   const authenticator = new passport.Passport();
 
   authenticator.use(
-    new LocalStrategy({ usernameField: 'email', passwordField: 'password', session: false }, (email, password, done) => {
-      authService.verifyCredentials(email, password).then((user) => done(null, user ?? false), done);
-    }),
+    new LocalStrategy(
+      { usernameField: 'email', passwordField: 'password', session: false },
+      (email, password, done) => {
+        authService
+          .verifyCredentials(email, password)
+          .then((user) => done(null, user ?? false), done);
+      },
+    ),
   );
 
   authenticator.use(
@@ -53,7 +63,10 @@ export function createAuthMiddleware(authService: AuthService, accessTokens: Acc
     ),
   );
 
-  const jwtMiddleware = authenticator.authenticate('jwt', { session: false, failWithError: true }) as RequestHandler;
+  const jwtMiddleware = authenticator.authenticate('jwt', {
+    session: false,
+    failWithError: true,
+  }) as RequestHandler;
 
   const requireAuth: RequestHandler = (req, res, next) => {
     jwtMiddleware(req, res, (err?: unknown) => {
@@ -72,7 +85,9 @@ export function createAuthMiddleware(authService: AuthService, accessTokens: Acc
           else resolve(user || undefined);
         },
       ) as RequestHandler;
-      handler(req, res, (err?: unknown) => reject(err instanceof Error ? err : new Error('authentication failed')));
+      handler(req, res, (err?: unknown) =>
+        reject(err instanceof Error ? err : new Error('authentication failed')),
+      );
     });
 
   return { authenticateCredentials, requireAuth };

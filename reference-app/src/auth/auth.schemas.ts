@@ -6,7 +6,11 @@ export const signupSchema = z.object({
   email: z
     .string({ error: 'email is required' })
     .transform(normalizeEmail)
-    .pipe(z.email({ error: 'must be a valid email address' }).max(254, 'must be at most 254 characters')),
+    .pipe(
+      z
+        .email({ error: 'must be a valid email address' })
+        .max(254, 'must be at most 254 characters'),
+    ),
   password: z
     .string({ error: 'password is required' })
     .min(8, 'must be at least 8 characters')

@@ -18,7 +18,8 @@ export class AuthService {
     try {
       user = await this.users.create(email, passwordHash);
     } catch (err) {
-      if (err instanceof EmailTakenError) throw new AppError(409, 'EMAIL_TAKEN', 'An account with this email exists');
+      if (err instanceof EmailTakenError)
+        throw new AppError(409, 'EMAIL_TAKEN', 'An account with this email exists');
       throw err;
     }
     try {
@@ -35,7 +36,11 @@ export class AuthService {
     const found = await this.users.findByEmailWithHash(normalizeEmail(email));
     const matches = await this.passwords.matches(password, found?.passwordHash);
     if (!found || !matches) return undefined;
-    const { passwordHash: _hash, ...user } = found;
-    return user;
+    return {
+      id: found.id,
+      email: found.email,
+      emailVerified: found.emailVerified,
+      createdAt: found.createdAt,
+    };
   }
 }

@@ -32,9 +32,11 @@ export class NoteCache {
 
   /** Fire and forget: the answer does not wait for the cache to be filled. */
   fill(entry: CachedNote): void {
-    this.redis.set(noteCacheKey(entry.note.id), JSON.stringify(entry), 'EX', this.ttlSeconds).catch((err: unknown) => {
-      this.logger.debug({ err, id: entry.note.id }, 'note cache write failed');
-    });
+    this.redis
+      .set(noteCacheKey(entry.note.id), JSON.stringify(entry), 'EX', this.ttlSeconds)
+      .catch((err: unknown) => {
+        this.logger.debug({ err, id: entry.note.id }, 'note cache write failed');
+      });
   }
 
   /** Awaited by writers, so the next read cannot see the old value. */

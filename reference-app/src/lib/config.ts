@@ -18,7 +18,10 @@ const envSchema = z.object({
   REDIS_URL: url(['redis', 'rediss']),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
   SMTP_URL: url(['smtp', 'smtps']),
-  MAIL_FROM: z.string().trim().min(3, 'must be a sender address such as "Sandbox <no-reply@sandbox.test>"'),
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .min(3, 'must be a sender address such as "Sandbox <no-reply@sandbox.test>"'),
   PUBLIC_URL: url(['http', 'https']).transform((value) => value.replace(/\/+$/, '')),
   JOB_BACKOFF_MS: int(1, 3_600_000).default(1000),
   WS_HEARTBEAT_MS: int(50, 3_600_000).default(30_000),

@@ -6,7 +6,8 @@ export type Db = Knex;
 
 /** Knex's own messages (lost connections, failed acquires) go to our logger, not console.log. */
 const knexLog = (logger?: Logger): Knex.Config['log'] => {
-  const to = (level: 'warn' | 'error' | 'debug') => (message: unknown) => logger?.[level]({ knex: String(message) }, 'knex');
+  const to = (level: 'warn' | 'error' | 'debug') => (message: unknown) =>
+    logger?.[level]({ knex: String(message) }, 'knex');
   return { warn: to('warn'), error: to('error'), deprecate: to('warn'), debug: to('debug') };
 };
 
@@ -33,7 +34,8 @@ export async function migrateLatest(db: Db, attempts = 100): Promise<void> {
       await db.migrate.latest();
       return;
     } catch (err) {
-      if (!(err instanceof Error && err.name === 'MigrationLocked') || attempt >= attempts) throw err;
+      if (!(err instanceof Error && err.name === 'MigrationLocked') || attempt >= attempts)
+        throw err;
       await sleep(100);
     }
   }

@@ -52,7 +52,11 @@ function toAppError(err: unknown): AppError | undefined {
   const status = typeof httpErr.status === 'number' ? httpErr.status : httpErr.statusCode;
   // Any other client error raised by middleware (bad charset, aborted body...) stays a 4xx.
   if (typeof status === 'number' && status >= 400 && status < 500 && httpErr.expose === true) {
-    return new AppError(status, CLIENT_ERROR_CODES[status] ?? 'BAD_REQUEST', 'The request could not be processed');
+    return new AppError(
+      status,
+      CLIENT_ERROR_CODES[status] ?? 'BAD_REQUEST',
+      'The request could not be processed',
+    );
   }
   return undefined;
 }
@@ -65,7 +69,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const appError = toAppError(err);
     if (!appError) {
-      logger.error({ err, requestId: res.locals.requestId, method: req.method, url: req.originalUrl }, 'unhandled error');
+      logger.error(
+        { err, requestId: res.locals.requestId, method: req.method, url: req.originalUrl },
+        'unhandled error',
+      );
     }
     const { status, code, message, details } =
       appError ?? new AppError(500, 'INTERNAL', 'Something went wrong on our side');

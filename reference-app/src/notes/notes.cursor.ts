@@ -16,7 +16,9 @@ export function encodeCursor({ createdAt, id }: NotesCursor): string {
 /** The cursor, or undefined when the text is not one of ours. */
 export function decodeCursor(text: string): NotesCursor | undefined {
   try {
-    const parsed = cursorSchema.safeParse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+    const parsed = cursorSchema.safeParse(
+      JSON.parse(Buffer.from(text, 'base64url').toString('utf8')),
+    );
     return parsed.success ? { createdAt: new Date(parsed.data[0]), id: parsed.data[1] } : undefined;
   } catch {
     return undefined;

@@ -34,7 +34,11 @@ export class NotesRepository {
   }
 
   /** Newest first, ties broken by id; one extra row tells whether another page exists. */
-  async listPage(userId: string, limit: number, after?: NotesCursor): Promise<{ notes: Note[]; next?: NotesCursor }> {
+  async listPage(
+    userId: string,
+    limit: number,
+    after?: NotesCursor,
+  ): Promise<{ notes: Note[]; next?: NotesCursor }> {
     const query = this.db('notes')
       .select<NoteRow[]>(COLUMNS)
       .where({ user_id: userId })
@@ -47,12 +51,15 @@ export class NotesRepository {
     const rows = await query;
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    const next = rows.length > limit && last ? { createdAt: last.created_at, id: last.id } : undefined;
+    const next =
+      rows.length > limit && last ? { createdAt: last.created_at, id: last.id } : undefined;
     return { notes: page.map(toNote), next };
   }
 
   async find(userId: string, id: string): Promise<Note | undefined> {
-    const row = await this.db('notes').first<NoteRow | undefined>(COLUMNS).where({ id, user_id: userId });
+    const row = await this.db('notes')
+      .first<NoteRow | undefined>(COLUMNS)
+      .where({ id, user_id: userId });
     return row && toNote(row);
   }
 
@@ -63,7 +70,9 @@ export class NotesRepository {
         ...(patch.title !== undefined && { title: patch.title }),
         ...(patch.body !== undefined && { body: patch.body }),
         // Strictly later than before, even within the same millisecond.
-        updated_at: this.db.raw("greatest(clock_timestamp(), updated_at + interval '1 millisecond')"),
+        updated_at: this.db.raw(
+          "greatest(clock_timestamp(), updated_at + interval '1 millisecond')",
+        ),
       })
       .returning<NoteRow[]>(COLUMNS);
     return row && toNote(row);

@@ -2,7 +2,12 @@ import { Router, type Request } from 'express';
 import { notFound, unauthorized } from '../lib/errors';
 import { validate, validationFailed } from '../lib/validate';
 import { decodeCursor, encodeCursor } from './notes.cursor';
-import { createNoteSchema, isNoteId, listNotesQuerySchema, updateNoteSchema } from './notes.schemas';
+import {
+  createNoteSchema,
+  isNoteId,
+  listNotesQuerySchema,
+  updateNoteSchema,
+} from './notes.schemas';
 import type { NotesService } from './notes.service';
 import type { RequestHandler } from 'express';
 
@@ -28,7 +33,8 @@ export function notesRoutes(notes: NotesService, requireAuth: RequestHandler): R
   router.get('/notes', async (req, res) => {
     const { limit, cursor } = validate(listNotesQuerySchema, req.query);
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    if (cursor !== undefined && !after) throw validationFailed([{ field: 'cursor', message: 'is not a valid cursor' }]);
+    if (cursor !== undefined && !after)
+      throw validationFailed([{ field: 'cursor', message: 'is not a valid cursor' }]);
     const page = await notes.list(ownerOf(req), limit, after);
     res.json({ notes: page.notes, nextCursor: page.next ? encodeCursor(page.next) : null });
   });

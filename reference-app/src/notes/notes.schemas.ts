@@ -1,7 +1,12 @@
 import { z } from 'zod';
 
-const title = z.string({ error: 'title must be a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters');
-const body = z.string({ error: 'body must be a string' }).max(10_000, 'must be at most 10000 characters');
+const title = z
+  .string({ error: 'title must be a string' })
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters');
+const body = z
+  .string({ error: 'body must be a string' })
+  .max(10_000, 'must be at most 10000 characters');
 
 export const createNoteSchema = z.object({ title, body: body.default('') });
 

@@ -5,7 +5,8 @@ import { Client } from 'pg';
 import { createDb, migrateLatest } from '../../src/lib/db';
 
 /** The machine's Postgres, as a superuser (trust auth); override with TEST_DATABASE_ADMIN_URL. */
-export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const ADMIN_URL =
+  process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const MIGRATIONS_DIR = join(__dirname, '../../src/db/migrations');
 
@@ -74,10 +75,15 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const template = await ensureTemplate();
   const name = `refapp_t_${randomBytes(6).toString('hex')}`;
-  await withAdmin((admin) => admin.query(`create database ${quote(name)} template ${quote(template)}`));
+  await withAdmin((admin) =>
+    admin.query(`create database ${quote(name)} template ${quote(template)}`),
+  );
   return {
     name,
     url: databaseUrl(name),
-    drop: () => withAdmin((admin) => admin.query(`drop database if exists ${quote(name)} with (force)`)).then(() => undefined),
+    drop: () =>
+      withAdmin((admin) => admin.query(`drop database if exists ${quote(name)} with (force)`)).then(
+        () => undefined,
+      ),
   };
 }

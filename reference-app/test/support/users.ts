@@ -13,13 +13,17 @@ export const uniqueEmail = (label = 'user'): string => `${label}-${randomUUID()}
 export const PASSWORD = 'correct horse battery';
 
 export async function signUp(baseUrl: string, email = uniqueEmail()): Promise<PublicUserBody> {
-  const res = await client(baseUrl).post<{ user: PublicUserBody }>('/auth/signup', { body: { email, password: PASSWORD } });
+  const res = await client(baseUrl).post<{ user: PublicUserBody }>('/auth/signup', {
+    body: { email, password: PASSWORD },
+  });
   if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${res.text}`);
   return res.body.user;
 }
 
 export async function logIn(baseUrl: string, email: string, password = PASSWORD): Promise<string> {
-  const res = await client(baseUrl).post<{ accessToken: string }>('/auth/login', { body: { email, password } });
+  const res = await client(baseUrl).post<{ accessToken: string }>('/auth/login', {
+    body: { email, password },
+  });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
   return res.body.accessToken;
 }

@@ -10,7 +10,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true, precision: 3 }).notNullable().defaultTo(knex.fn.now());
     t.timestamp('updated_at', { useTz: true, precision: 3 }).notNullable().defaultTo(knex.fn.now());
   });
-  await knex.raw('create index notes_user_newest_first on notes (user_id, created_at desc, id desc)');
+  await knex.raw(
+    'create index notes_user_newest_first on notes (user_id, created_at desc, id desc)',
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {
