@@ -2,9 +2,12 @@ import bcrypt from 'bcrypt';
 
 /** Hashing and checking passwords at one cost; unknown users are checked against a dummy hash. */
 export class Passwords {
-  private dummyHash: Promise<string> | undefined;
+  private readonly dummyHash: Promise<string>;
 
-  constructor(private readonly cost: number) {}
+  constructor(private readonly cost: number) {
+    // Made up front so the first unknown-email login costs what every other login costs.
+    this.dummyHash = bcrypt.hash('not-a-real-password', cost);
+  }
 
   hash(password: string): Promise<string> {
     return bcrypt.hash(password, this.cost);
@@ -13,7 +16,6 @@ export class Passwords {
   /** With no hash (unknown email) it still spends one bcrypt comparison, so timing does not tell. */
   async matches(password: string, hash: string | undefined): Promise<boolean> {
     if (hash !== undefined) return bcrypt.compare(password, hash);
-    this.dummyHash ??= bcrypt.hash('not-a-real-password', this.cost);
     await bcrypt.compare(password, await this.dummyHash);
     return false;
   }

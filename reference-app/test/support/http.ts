@@ -24,7 +24,7 @@ export async function request<T = unknown>(
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let payload: string | undefined;
   if (options.rawBody !== undefined || options.body !== undefined) {
-    headers['content-type'] = 'application/json';
+    headers['content-type'] ??= 'application/json';
     payload = options.rawBody ?? JSON.stringify(options.body);
   }
   const response = await fetch(`${baseUrl}${path}`, { method, headers, body: payload });
