@@ -1,0 +1,109 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunResult } from '../checker/src/results/types';
+import { courseRoot, loadSteps, type StepInfo } from '../checker/src/course/paths';
+import { applyReference, hasReference } from '../checker/src/course/references';
+
+// A learner's first hour, through the real CLI: init, check (fails, pointing at the lesson),
+// hint, status, then each reference change applied in turn: step N passes, step N+1 fails.
+const root = courseRoot(__dirname);
+const steps = loadSteps(root);
+const cli = join(root, 'checker/bin/sandbox.js');
+const written = steps.findIndex((s) => !hasReference(s));
+const referenced = steps.slice(0, written < 0 ? steps.length : written);
+
+let tmp: string;
+let workspace: string;
+
+function sandbox(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, NO_COLOR: '1', SANDBOX_STATE_DIR: join(tmp, 'state') },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function check(step: StepInfo): { code: number | null; result: RunResult } {
+  const out = join(tmp, `result-${step.number}.json`);
+  const r = sandbox(
+    'check',
+    '--workspace',
+    workspace,
+    '--step',
+    String(step.number),
+    '--only',
+    '--format',
+    'json',
+    '--out',
+    out,
+  );
+  if (!existsSync(out))
+    throw new Error(`sandbox check wrote no result (exit ${r.code}):\n${r.stderr}`);
+  return { code: r.code, result: JSON.parse(readFileSync(out, 'utf8')) as RunResult };
+}
+
+function expectFailsPointingToLesson(step: StepInfo): void {
+  const { code, result } = check(step);
+  expect(code).toBe(1);
+  const graded = result.steps.find((s) => s.slug === step.slug);
+  expect(graded?.status).toBe('fail');
+  const failing = graded?.checks.filter((c) => c.status !== 'pass') ?? [];
+  expect(failing.length).toBeGreaterThan(0);
+  expect(failing.some((c) => c.hint.includes(`steps/${step.folder}/README.md`))).toBe(true);
+}
+
+beforeAll(() => {
+  if (!existsSync(join(root, 'checker/dist/cli.js')))
+    throw new Error('checker/dist is missing: run `npm run build -w checker` first');
+  tmp = mkdtempSync(join(tmpdir(), 'course-walkthrough-'));
+  workspace = join(tmp, 'my-backend');
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('a learner walks through the course with the sandbox CLI', () => {
+  it('sandbox init creates a git workspace from the starter and says what to do next', () => {
+    const r = sandbox('init', workspace);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('npx sandbox check --step 1');
+    expect(readFileSync(join(workspace, 'src/server.ts'), 'utf8')).toContain('// TODO:');
+    const log = spawnSync('git', ['log', '--oneline'], { cwd: workspace, encoding: 'utf8' });
+    expect(log.stdout.trim().split('\n')).toHaveLength(1);
+    // The course's libraries come from the repository's install (a learner runs npm install).
+    symlinkSync(join(root, 'node_modules'), join(workspace, 'node_modules'), 'dir');
+  });
+
+  it('the starter fails step 1, pointing to its lesson', () => {
+    expectFailsPointingToLesson(steps[0] as StepInfo);
+  }, 200_000);
+
+  it('status shows step 1 failing; hint reveals one more hint each time; solution stays closed', () => {
+    const status = sandbox('status', '--workspace', workspace);
+    expect(status.stdout).toMatch(/✗\s+1 hello-server/);
+    expect(status.stdout).toContain('Next: step 1');
+    expect(sandbox('hint', '--workspace', workspace).stdout).toContain('Hint 1 of 3 (new)');
+    const second = sandbox('hint', '--workspace', workspace).stdout;
+    expect(second).toContain('Hint 2 of 3 (new)');
+    expect(second).not.toContain('Hint 3 of 3');
+    const solution = sandbox('solution', '--workspace', workspace, '--step', '1');
+    expect(solution.code).toBe(1);
+    expect(solution.stderr).toContain('has not passed yet');
+  });
+
+  for (const step of referenced) {
+    it(`with the reference change of ${step.folder} applied, passes step ${step.number}, then fails the next one`, () => {
+      applyReference(workspace, step);
+      const passed = check(step);
+      expect(passed.result.steps.map((s) => [s.slug, s.status])).toEqual([[step.slug, 'pass']]);
+      expect(passed.code).toBe(0);
+      const next = steps[step.number];
+      if (next) expectFailsPointingToLesson(next);
+      const solution = sandbox('solution', '--workspace', workspace, '--step', String(step.number));
+      expect(solution.code).toBe(0);
+      expect(solution.stdout).toContain('diff --git');
+    }, 400_000);
+  }
+});
