@@ -173,8 +173,11 @@ async function createRunNetwork(docker: Dockerode, runId: string): Promise<RunNe
  * needs root and iptables; without them the relays still refuse other subnets).
  */
 function firewall(subnet: string, ports: number[]): () => void {
-  const rule = ['INPUT', '-s', `${subnet}0/24`, '-p', 'tcp', '-m', 'multiport', '!', '--dports', ports.join(','), '-j', 'REJECT'];
-  const udp = ['INPUT', '-s', `${subnet}0/24`, '-p', 'udp', '-j', 'REJECT'];
+  // Only new connections: replies to the checker's own connections to the app must pass.
+  const from = ['INPUT', '-s', `${subnet}0/24`, '-m', 'conntrack', '--ctstate', 'NEW'];
+  const allowed = ports.length ? ['-m', 'multiport', '!', '--dports', ports.join(',')] : [];
+  const rule = [...from, '-p', 'tcp', ...allowed, '-j', 'REJECT'];
+  const udp = [...from, '-p', 'udp', '-j', 'REJECT'];
   const run = (op: string, r: string[]): boolean => spawnSync('iptables', ['-w', '5', op, ...r], { stdio: 'ignore', timeout: 10_000 }).status === 0;
   const added = [rule, udp].filter((r) => run('-I', r));
   return () => {
