@@ -58,6 +58,13 @@ async function ensureTemplate(): Promise<string> {
         await db.destroy();
       }
       await admin.query(`alter database ${quote(building)} rename to ${quote(name)}`);
+      // Templates of older migration sets are of no use any more (one still being cloned stays).
+      const { rows } = await admin.query<{ datname: string }>(
+        "select datname from pg_database where starts_with(datname, 'refapp_tpl_') and datname not like '%\\_build' and datname <> $1",
+        [name],
+      );
+      for (const { datname } of rows)
+        await admin.query(`drop database if exists ${quote(datname)}`).catch(() => undefined);
     } finally {
       await admin.query('select pg_advisory_unlock(hashtext($1))', [name]);
     }
@@ -71,13 +78,34 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+const TEST_DB_PREFIX = 'refapp_t_';
+const STALE_AFTER_SECONDS = 2 * 60 * 60;
+
+/** Test databases carry their creation time; ones left by a crashed run are dropped after two hours. */
+async function dropStaleTestDatabases(admin: Client): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>(
+    'select datname from pg_database where starts_with(datname, $1)',
+    [TEST_DB_PREFIX],
+  );
+  const now = Math.floor(Date.now() / 1000);
+  for (const { datname } of rows) {
+    const created = Number(datname.slice(TEST_DB_PREFIX.length).split('_')[0]);
+    if (Number.isFinite(created) && now - created > STALE_AFTER_SECONDS) {
+      await admin
+        .query(`drop database if exists ${quote(datname)} with (force)`)
+        .catch(() => undefined);
+    }
+  }
+}
+
 /** A fresh, migrated database of its own, cloned from the template (tens of milliseconds). */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const template = await ensureTemplate();
-  const name = `refapp_t_${randomBytes(6).toString('hex')}`;
-  await withAdmin((admin) =>
-    admin.query(`create database ${quote(name)} template ${quote(template)}`),
-  );
+  const name = `${TEST_DB_PREFIX}${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
+  await withAdmin(async (admin) => {
+    await dropStaleTestDatabases(admin);
+    await admin.query(`create database ${quote(name)} template ${quote(template)}`);
+  });
   return {
     name,
     url: databaseUrl(name),
