@@ -309,3 +309,22 @@ export class SharedContainerServices {
     if (pending) await (await pending.catch(() => undefined))?.stop();
   }
 }
+
+/**
+ * For the provider choice in runner/session.ts: the admin URLs of this process's service
+ * containers (started on first use), to hand to startLocalServices({ databaseUrl, redisUrl }).
+ * Each run then gets its own database + role from the template, as in local mode.
+ */
+let processServices: SharedContainerServices | undefined;
+export async function containerServiceUrls(onProgress?: (message: string) => void): Promise<{ databaseUrl: string; redisUrl: string }> {
+  processServices ??= new SharedContainerServices();
+  const services = await processServices.acquire(onProgress);
+  return { databaseUrl: services.databaseUrl, redisUrl: services.redisUrl };
+}
+
+/** Stops this process's service containers (the CLI calls it once grading is over). */
+export async function stopContainerServices(): Promise<void> {
+  const services = processServices;
+  processServices = undefined;
+  await services?.release();
+}
