@@ -9,7 +9,8 @@ WORKDIR /src
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY reference-app/package.json reference-app/
 COPY checker/package.json checker/
-RUN npm ci --workspace reference-app --include-workspace-root --ignore-scripts --no-audit --no-fund
+# npm 11 lock files omit other platforms' optional binaries, so `npm ci` refuses them; install honours the lock.
+RUN npm install --workspace reference-app --include-workspace-root --ignore-scripts --no-audit --no-fund
 COPY reference-app reference-app
 RUN npm run build --workspace reference-app
 
@@ -20,7 +21,7 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 COPY reference-app/package.json reference-app/
 COPY checker/package.json checker/
-RUN npm ci --workspace reference-app --omit=dev --ignore-scripts --no-audit --no-fund && rm -rf /root/.npm
+RUN npm install --workspace reference-app --omit=dev --ignore-scripts --no-audit --no-fund && rm -rf /root/.npm
 COPY --from=build /src/reference-app/dist reference-app/dist
 USER 10001:10001
 WORKDIR /app/reference-app
