@@ -2,7 +2,15 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcrypt';
-import { createWorld, freePort, json, signupAndLogin, spawnApp, uniqueEmail, type ChildApp } from '../test/async-support';
+import {
+  createWorld,
+  freePort,
+  json,
+  signupAndLogin,
+  spawnApp,
+  uniqueEmail,
+  type ChildApp,
+} from '../test/async-support';
 import { load, median, type LoadResult } from './load';
 import { wsLatency } from './ws-latency';
 
@@ -17,14 +25,26 @@ async function stop(app: ChildApp): Promise<void> {
 
 async function spawnBare(): Promise<ChildApp> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bare-server.ts')], {
-    env: { ...process.env, PORT: String(port) },
-    stdio: 'ignore',
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'bare-server.ts')],
+    {
+      env: { ...process.env, PORT: String(port) },
+      stdio: 'ignore',
+    },
+  );
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
-    if (await fetch(`${url}/bare`).then((r) => r.ok, () => false)) return { url, child, exited };
+    if (
+      await fetch(`${url}/bare`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, child, exited };
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill('SIGKILL');
@@ -51,11 +71,17 @@ async function main(): Promise<void> {
   const world = await createWorld({ BCRYPT_COST: String(BCRYPT_COST), LOG_LEVEL: 'error' });
   const cached = await spawnApp(world.env, await freePort());
   // Same database and secret, Redis unreachable: every read goes to Postgres.
-  const uncached = await spawnApp({ ...world.env, REDIS_URL: `redis://127.0.0.1:${deadPort}/0` }, await freePort());
+  const uncached = await spawnApp(
+    { ...world.env, REDIS_URL: `redis://127.0.0.1:${deadPort}/0` },
+    await freePort(),
+  );
   const bare = await spawnBare();
   try {
     const session = await signupAndLogin(cached.url);
-    const note = await json(`${cached.url}/notes`, { body: { title: 'bench', body: 'x'.repeat(200) }, token: session.accessToken });
+    const note = await json(`${cached.url}/notes`, {
+      body: { title: 'bench', body: 'x'.repeat(200) },
+      token: session.accessToken,
+    });
     const id = String((note.body.note as { id: string }).id);
     const headers = { authorization: `Bearer ${session.accessToken}` };
     await fetch(`${cached.url}/notes/${id}`, { headers });
@@ -66,14 +92,21 @@ async function main(): Promise<void> {
       const u = await load({ url: `${uncached.url}/notes/${id}`, headers });
       const b = await load({ url: `${bare.url}/bare` });
       rounds.push({ cached: c, uncached: u, bare: b });
-      console.log(`round ${r + 1}: cached ${c.requestsPerSec} req/s, uncached ${u.requestsPerSec}, bare ${b.requestsPerSec}`);
+      console.log(
+        `round ${r + 1}: cached ${c.requestsPerSec} req/s, uncached ${u.requestsPerSec}, bare ${b.requestsPerSec}`,
+      );
     }
-    const med = (k: 'cached' | 'uncached' | 'bare') => median(rounds.map((x) => x[k].requestsPerSec));
+    const med = (k: 'cached' | 'uncached' | 'bare') =>
+      median(rounds.map((x) => x[k].requestsPerSec));
     const ratios = rounds.map((x) => x.cached.requestsPerSec / x.bare.requestsPerSec);
 
     // Login: 100 users, 5 attempts each (the rate limit's budget), against bcrypt's own compares/s.
     const users = await Promise.all(Array.from({ length: 100 }, () => uniqueEmail('bench')));
-    await Promise.all(users.map((email) => json(`${cached.url}/auth/signup`, { body: { email, password: 'correct horse battery' } })));
+    await Promise.all(
+      users.map((email) =>
+        json(`${cached.url}/auth/signup`, { body: { email, password: 'correct horse battery' } }),
+      ),
+    );
     let next = 0;
     const login = await load({
       url: cached.url,
@@ -85,7 +118,13 @@ async function main(): Promise<void> {
           method: 'POST',
           path: '/auth/login',
           headers: { 'content-type': 'application/json' },
-          setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: users[next++ % users.length], password: 'correct horse battery' }) }),
+          setupRequest: (req) => ({
+            ...req,
+            body: JSON.stringify({
+              email: users[next++ % users.length],
+              password: 'correct horse battery',
+            }),
+          }),
         },
       ],
     });
@@ -98,12 +137,22 @@ async function main(): Promise<void> {
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
       notesGet: {
         rounds,
-        medianRequestsPerSec: { cached: med('cached'), uncached: med('uncached'), bare: med('bare') },
+        medianRequestsPerSec: {
+          cached: med('cached'),
+          uncached: med('uncached'),
+          bare: med('bare'),
+        },
         cachedVsBare: Number(median(ratios).toFixed(3)),
         cachedVsUncached: Number((med('cached') / med('uncached')).toFixed(3)),
         target: 'cached >= 0.5 x bare',
       },
-      login: { bcryptCost: BCRYPT_COST, loginsPerSec: login.requestsPerSec, non2xx: login.non2xx, bcryptComparesPerSec: Number(bcryptPerSec.toFixed(1)), ratio: Number((login.requestsPerSec / bcryptPerSec).toFixed(3)) },
+      login: {
+        bcryptCost: BCRYPT_COST,
+        loginsPerSec: login.requestsPerSec,
+        non2xx: login.non2xx,
+        bcryptComparesPerSec: Number(bcryptPerSec.toFixed(1)),
+        ratio: Number((login.requestsPerSec / bcryptPerSec).toFixed(3)),
+      },
       websockets: ws,
     };
     mkdirSync(RESULTS, { recursive: true });
@@ -119,9 +168,26 @@ async function main(): Promise<void> {
 function markdown(r: {
   date: string;
   machine: { cpus: number; node: string };
-  notesGet: { medianRequestsPerSec: { cached: number; uncached: number; bare: number }; cachedVsBare: number; cachedVsUncached: number };
-  login: { loginsPerSec: number; bcryptComparesPerSec: number; ratio: number; bcryptCost: number; non2xx: number };
-  websockets: { sockets: number; events: number; delivered: number; expected: number; p50Ms: number; p99Ms: number };
+  notesGet: {
+    medianRequestsPerSec: { cached: number; uncached: number; bare: number };
+    cachedVsBare: number;
+    cachedVsUncached: number;
+  };
+  login: {
+    loginsPerSec: number;
+    bcryptComparesPerSec: number;
+    ratio: number;
+    bcryptCost: number;
+    non2xx: number;
+  };
+  websockets: {
+    sockets: number;
+    events: number;
+    delivered: number;
+    expected: number;
+    p50Ms: number;
+    p99Ms: number;
+  };
 }): string {
   const m = r.notesGet.medianRequestsPerSec;
   return `# Reference app benchmark (${r.date})

@@ -13,7 +13,8 @@ export async function wsLatency(url: string, token: string, sockets: number, eve
       ws.on('message', (data: Buffer) => {
         const msg = JSON.parse(data.toString()) as { type: string; note?: { title?: string } };
         const sentAt = msg.note?.title ? pending.get(msg.note.title) : undefined;
-        if (msg.type === 'note.created' && sentAt !== undefined) latencies.push(performance.now() - sentAt);
+        if (msg.type === 'note.created' && sentAt !== undefined)
+          latencies.push(performance.now() - sentAt);
       });
       clients.push(ws);
       return new Promise<void>((resolve, reject) => {
@@ -29,7 +30,8 @@ export async function wsLatency(url: string, token: string, sockets: number, eve
     const expected = (e + 1) * sockets;
     await json(`${url}/notes`, { body: { title }, token });
     const deadline = Date.now() + 5000;
-    while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    while (latencies.length < expected && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 2));
   }
   for (const ws of clients) ws.terminate();
   return {

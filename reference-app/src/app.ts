@@ -35,13 +35,18 @@ export function createApp(deps: Deps): Express {
   const accessTokens = new AccessTokens(deps.config.jwtSecret);
   const { security } = deps;
   const passportAuth = createAuthMiddleware(authService, accessTokens);
-  const auth = { ...passportAuth, requireAuth: refuseRevoked(passportAuth.requireAuth, security.revocations) };
+  const auth = {
+    ...passportAuth,
+    requireAuth: refuseRevoked(passportAuth.requireAuth, security.revocations),
+  };
   const cache = new NoteCache(deps.redis, deps.config.cacheTtlSeconds, deps.logger);
   const notes = new NotesService(new NotesRepository(deps.db), cache, deps.noteEvents);
 
   app.use(healthRoutes(deps));
   app.post('/auth/login', loginRateLimit(security.loginLimiter));
-  app.use(authRoutes({ authService, accessTokens, auth, users, refreshTokens: security.refreshTokens }));
+  app.use(
+    authRoutes({ authService, accessTokens, auth, users, refreshTokens: security.refreshTokens }),
+  );
   app.use(verificationRoutes({ verification: deps.verification, users }));
   app.use(sessionRoutes({ accessTokens, ...security, requireAuth: auth.requireAuth }));
   app.use(notesRoutes(notes, auth.requireAuth));

@@ -10,7 +10,8 @@ import { start, type RunningApp } from '../src/start';
 /** Shared helpers of the jobs, realtime and hardening suites: each test owns a database and a mail sink. */
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export const uniqueEmail = (prefix = 'user'): string => `${prefix}-${randomBytes(5).toString('hex')}@example.test`;
+export const uniqueEmail = (prefix = 'user'): string =>
+  `${prefix}-${randomBytes(5).toString('hex')}@example.test`;
 
 async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: ADMIN_URL });
@@ -66,7 +67,10 @@ export function startInProcess(world: TestWorld): Promise<RunningApp> {
   return start(world.config, { logger: createLogger('silent') });
 }
 
-export async function json(url: string, init: { method?: string; body?: unknown; token?: string } = {}) {
+export async function json(
+  url: string,
+  init: { method?: string; body?: unknown; token?: string } = {},
+) {
   const res = await fetch(url, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers: {
@@ -76,7 +80,11 @@ export async function json(url: string, init: { method?: string; body?: unknown;
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: (text ? JSON.parse(text) : undefined) as Record<string, unknown>,
+  };
 }
 
 /** Signs up and logs in; the access and refresh tokens. */
@@ -86,7 +94,12 @@ export async function signupAndLogin(url: string, email = uniqueEmail()) {
   if (signup.status !== 201) throw new Error(`signup answered ${signup.status}`);
   const login = await json(`${url}/auth/login`, { body: { email, password } });
   if (login.status !== 200) throw new Error(`login answered ${login.status}`);
-  return { email, password, accessToken: String(login.body.accessToken), refreshToken: String(login.body.refreshToken) };
+  return {
+    email,
+    password,
+    accessToken: String(login.body.accessToken),
+    refreshToken: String(login.body.refreshToken),
+  };
 }
 
 export interface ChildApp {
@@ -105,12 +118,17 @@ export async function spawnApp(env: Record<string, string>, port: number): Promi
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`app exited at start: ${stderr}`);
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { url, child, exited };
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -1,4 +1,12 @@
-import { createWorld, json, spawnApp, freePort, startInProcess, uniqueEmail, type TestWorld } from './async-support';
+import {
+  createWorld,
+  json,
+  spawnApp,
+  freePort,
+  startInProcess,
+  uniqueEmail,
+  type TestWorld,
+} from './async-support';
 import type { RunningApp } from '../src/start';
 
 const linkIn = (text: string): string => {
@@ -23,7 +31,9 @@ describe('email jobs (step 7)', () => {
 
   it('when a user signs up, sends one email whose link verifies them once', async () => {
     const email = uniqueEmail();
-    const signup = await json(`${app.url}/auth/signup`, { body: { email, password: 'password123' } });
+    const signup = await json(`${app.url}/auth/signup`, {
+      body: { email, password: 'password123' },
+    });
     expect(signup.status).toBe(201);
     const message = await world.mail.sink.waitFor((m) => m.to.includes(email), 10_000);
     expect(message.from).toContain('no-reply@sandbox.test');
@@ -41,11 +51,16 @@ describe('email jobs (step 7)', () => {
     const email = uniqueEmail();
     await json(`${app.url}/auth/signup`, { body: { email, password: 'password123' } });
     const token = linkIn((await world.mail.sink.waitFor((m) => m.to.includes(email), 10_000)).text);
-    const rows = await app.deps.db('email_verification_tokens').select('token_hash', 'expires_at', 'created_at');
+    const rows = await app.deps
+      .db('email_verification_tokens')
+      .select('token_hash', 'expires_at', 'created_at');
     const hashes = rows.map((r: { token_hash: string }) => r.token_hash);
     expect(hashes).not.toContain(token);
     const { createHash } = await import('node:crypto');
-    const row = rows.find((r: { token_hash: string }) => r.token_hash === createHash('sha256').update(token).digest('hex'));
+    const row = rows.find(
+      (r: { token_hash: string }) =>
+        r.token_hash === createHash('sha256').update(token).digest('hex'),
+    );
     expect(row).toBeDefined();
     const ttl = new Date(row.expires_at).getTime() - new Date(row.created_at).getTime();
     expect(Math.abs(ttl - 24 * 3600 * 1000)).toBeLessThan(60_000);
@@ -56,7 +71,9 @@ describe('email jobs (step 7)', () => {
     try {
       const email = uniqueEmail();
       const startedAt = Date.now();
-      const signup = await json(`${app.url}/auth/signup`, { body: { email, password: 'password123' } });
+      const signup = await json(`${app.url}/auth/signup`, {
+        body: { email, password: 'password123' },
+      });
       expect(signup.status).toBe(201);
       expect(Date.now() - startedAt).toBeLessThan(1000);
       await world.mail.sink.waitFor((m) => m.to.includes(email), 10_000);
@@ -77,22 +94,29 @@ describe('email jobs (step 7)', () => {
   });
 
   it('resend-verification answers 202 {} for anyone and mails only an existing unverified user', async () => {
-    const unknown = await json(`${app.url}/auth/resend-verification`, { body: { email: uniqueEmail('nobody') } });
+    const unknown = await json(`${app.url}/auth/resend-verification`, {
+      body: { email: uniqueEmail('nobody') },
+    });
     expect(unknown).toMatchObject({ status: 202, body: {} });
     const email = uniqueEmail();
     await json(`${app.url}/auth/signup`, { body: { email, password: 'password123' } });
     await world.mail.sink.waitFor((m) => m.to.includes(email), 10_000);
-    const resent = await json(`${app.url}/auth/resend-verification`, { body: { email: ` ${email.toUpperCase()} ` } });
+    const resent = await json(`${app.url}/auth/resend-verification`, {
+      body: { email: ` ${email.toUpperCase()} ` },
+    });
     expect(resent).toMatchObject({ status: 202, body: {} });
     await expect(
       (async () => {
         for (;;) {
-          if (world.mail.sink.messages().filter((m) => m.to.includes(email)).length === 2) return true;
+          if (world.mail.sink.messages().filter((m) => m.to.includes(email)).length === 2)
+            return true;
           await new Promise((r) => setTimeout(r, 50));
         }
       })(),
     ).resolves.toBe(true);
-    const bad = await json(`${app.url}/auth/resend-verification`, { body: { email: 'not-an-email' } });
+    const bad = await json(`${app.url}/auth/resend-verification`, {
+      body: { email: 'not-an-email' },
+    });
     expect(bad.status).toBe(400);
   });
 });
@@ -105,7 +129,10 @@ describe('email jobs survive the app being killed', () => {
       world.mail.sink.setFaults({ refuseNext: 1 });
       const first = await spawnApp(world.env, port);
       const email = uniqueEmail();
-      expect((await json(`${first.url}/auth/signup`, { body: { email, password: 'password123' } })).status).toBe(201);
+      expect(
+        (await json(`${first.url}/auth/signup`, { body: { email, password: 'password123' } }))
+          .status,
+      ).toBe(201);
       while (world.mail.sink.refusedCount() < 1) await new Promise((r) => setTimeout(r, 20));
       // Let the refused attempt be recorded: the job now waits in its backoff, in Redis.
       await new Promise((r) => setTimeout(r, 300));

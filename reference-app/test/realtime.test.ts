@@ -11,13 +11,18 @@ interface Client {
 }
 
 function connect(url: string, token: string, opts: { autoPong?: boolean } = {}): Promise<Client> {
-  const socket = new WebSocket(`${url.replace('http', 'ws')}/ws?token=${token}`, { autoPong: opts.autoPong ?? true });
+  const socket = new WebSocket(`${url.replace('http', 'ws')}/ws?token=${token}`, {
+    autoPong: opts.autoPong ?? true,
+  });
   const messages: Client['messages'] = [];
-  socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as Client['messages'][number]));
+  socket.on('message', (data: Buffer) =>
+    messages.push(JSON.parse(data.toString()) as Client['messages'][number]),
+  );
   const waitFor = async (type: string, timeoutMs = 5000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     while (!messages.some((m) => m.type === type)) {
-      if (Date.now() > deadline) throw new Error(`no ${type} within ${timeoutMs} ms: ${JSON.stringify(messages)}`);
+      if (Date.now() > deadline)
+        throw new Error(`no ${type} within ${timeoutMs} ms: ${JSON.stringify(messages)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -73,13 +78,25 @@ describe('WebSockets (step 8)', () => {
     open.push(first.socket, second.socket, stranger.socket);
     await Promise.all([first.waitFor('ready'), second.waitFor('ready'), stranger.waitFor('ready')]);
 
-    const created = await json(`${a.url}/notes`, { body: { title: 'hello' }, token: owner.accessToken });
+    const created = await json(`${a.url}/notes`, {
+      body: { title: 'hello' },
+      token: owner.accessToken,
+    });
     const id = String((created.body.note as { id: string }).id);
-    await json(`${a.url}/notes/${id}`, { method: 'PATCH', body: { title: 'changed' }, token: owner.accessToken });
+    await json(`${a.url}/notes/${id}`, {
+      method: 'PATCH',
+      body: { title: 'changed' },
+      token: owner.accessToken,
+    });
     await json(`${a.url}/notes/${id}`, { method: 'DELETE', token: owner.accessToken });
     for (const client of [first, second]) {
       await client.waitFor('note.deleted');
-      expect(client.messages.map((m) => m.type)).toEqual(['ready', 'note.created', 'note.updated', 'note.deleted']);
+      expect(client.messages.map((m) => m.type)).toEqual([
+        'ready',
+        'note.created',
+        'note.updated',
+        'note.deleted',
+      ]);
       expect(client.messages[2]?.note).toMatchObject({ id, title: 'changed' });
     }
     expect(stranger.messages.map((m) => m.type)).toEqual(['ready']);
@@ -92,14 +109,18 @@ describe('WebSockets (step 8)', () => {
     await onB.waitFor('ready');
     await json(`${a.url}/notes`, { body: { title: 'across' }, token: owner.accessToken });
     await onB.waitFor('note.created');
-    expect(onB.messages.find((m) => m.type === 'note.created')?.note).toMatchObject({ title: 'across' });
+    expect(onB.messages.find((m) => m.type === 'note.created')?.note).toMatchObject({
+      title: 'across',
+    });
   });
 
   it('terminates a peer that does not answer pings', async () => {
     const owner = await signupAndLogin(a.url);
     const dead = await connect(a.url, owner.accessToken, { autoPong: false });
     open.push(dead.socket);
-    const code = await new Promise<number>((resolve) => dead.socket.once('close', (c: number) => resolve(c)));
+    const code = await new Promise<number>((resolve) =>
+      dead.socket.once('close', (c: number) => resolve(c)),
+    );
     expect(code).toBe(1006);
   });
 

@@ -18,7 +18,11 @@ export interface AccessTokenRevocations {
  * trusted only while Redis is connected and has been re-filled from Postgres since it last
  * (re)connected, so a logout made while Redis was away is never forgotten.
  */
-export function createAccessTokenRevocations(deps: { db: Db; redis: Redis; logger: Logger }): AccessTokenRevocations {
+export function createAccessTokenRevocations(deps: {
+  db: Db;
+  redis: Redis;
+  logger: Logger;
+}): AccessTokenRevocations {
   const { db, redis, logger } = deps;
   let trusted = false;
   let syncing: Promise<void> | undefined;
@@ -39,7 +43,9 @@ export function createAccessTokenRevocations(deps: { db: Db; redis: Redis; logge
       .then(() => {
         trusted = redis.status === 'ready';
       })
-      .catch((err: unknown) => logger.warn({ err }, 'revocation cache refill failed; checking Postgres'))
+      .catch((err: unknown) =>
+        logger.warn({ err }, 'revocation cache refill failed; checking Postgres'),
+      )
       .finally(() => {
         syncing = undefined;
       });
@@ -58,7 +64,10 @@ export function createAccessTokenRevocations(deps: { db: Db; redis: Redis; logge
 
   return {
     async revoke(jti, expiresAt) {
-      await db(REVOKED_ACCESS_TOKENS).insert({ jti, expires_at: expiresAt }).onConflict('jti').ignore();
+      await db(REVOKED_ACCESS_TOKENS)
+        .insert({ jti, expires_at: expiresAt })
+        .onConflict('jti')
+        .ignore();
       await db(REVOKED_ACCESS_TOKENS).where('expires_at', '<', db.fn.now()).delete();
       try {
         await redis.set(redisKey(jti), '1', 'PXAT', expiresAt.getTime());

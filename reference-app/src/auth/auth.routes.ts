@@ -18,7 +18,13 @@ interface AuthRoutesDeps {
   refreshTokens: RefreshTokensService;
 }
 
-export function authRoutes({ authService, accessTokens, auth, users, refreshTokens }: AuthRoutesDeps): Router {
+export function authRoutes({
+  authService,
+  accessTokens,
+  auth,
+  users,
+  refreshTokens,
+}: AuthRoutesDeps): Router {
   const router = Router();
 
   router.post('/auth/signup', async (req, res) => {

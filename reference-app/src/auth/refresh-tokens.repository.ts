@@ -8,7 +8,13 @@ export interface RefreshTokenRow {
 }
 
 export interface RefreshTokensRepository {
-  insert(row: { tokenHash: string; userId: string; familyId: string; accessJti: string; expiresAt: Date }): Promise<void>;
+  insert(row: {
+    tokenHash: string;
+    userId: string;
+    familyId: string;
+    accessJti: string;
+    expiresAt: Date;
+  }): Promise<void>;
   /** Spends a live token atomically; its owner and family, or null when it is unknown, spent, revoked or expired. */
   spend(tokenHash: string): Promise<RefreshTokenRow | null>;
   /** The family of a token whatever its state (to punish reuse). */
@@ -40,15 +46,23 @@ export function createRefreshTokensRepository(db: Db): RefreshTokensRepository {
       return rows[0] ?? null;
     },
     async familyOf(tokenHash) {
-      const row = await db(REFRESH_TOKENS).select<{ family_id: string }[]>('family_id').where({ token_hash: tokenHash });
+      const row = await db(REFRESH_TOKENS)
+        .select<{ family_id: string }[]>('family_id')
+        .where({ token_hash: tokenHash });
       return row[0]?.family_id ?? null;
     },
     async revokeFamily(familyId) {
-      await db(REFRESH_TOKENS).where({ family_id: familyId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+      await db(REFRESH_TOKENS)
+        .where({ family_id: familyId })
+        .whereNull('revoked_at')
+        .update({ revoked_at: db.fn.now() });
     },
     async revokeFamilyOfAccessToken(accessJti) {
       const families = db(REFRESH_TOKENS).select('family_id').where({ access_jti: accessJti });
-      await db(REFRESH_TOKENS).whereIn('family_id', families).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+      await db(REFRESH_TOKENS)
+        .whereIn('family_id', families)
+        .whereNull('revoked_at')
+        .update({ revoked_at: db.fn.now() });
     },
   };
 }

@@ -20,7 +20,13 @@ export function createRefreshTokensService(repo: RefreshTokensRepository): Refre
   return {
     async issue({ userId, accessJti, familyId = randomUUID() }) {
       const { token, tokenHash } = newRefreshToken();
-      await repo.insert({ tokenHash, userId, familyId, accessJti, expiresAt: new Date(Date.now() + REFRESH_TOKEN_TTL_MS) });
+      await repo.insert({
+        tokenHash,
+        userId,
+        familyId,
+        accessJti,
+        expiresAt: new Date(Date.now() + REFRESH_TOKEN_TTL_MS),
+      });
       return token;
     },
     async rotate(token) {

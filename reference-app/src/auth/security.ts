@@ -1,7 +1,10 @@
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { Redis } from '../lib/redis';
-import { createAccessTokenRevocations, type AccessTokenRevocations } from './access-token-revocations';
+import {
+  createAccessTokenRevocations,
+  type AccessTokenRevocations,
+} from './access-token-revocations';
 import { createLoginRateLimiter, type LoginRateLimiter } from './rate-limit';
 import { createRefreshTokensRepository } from './refresh-tokens.repository';
 import { createRefreshTokensService, type RefreshTokensService } from './refresh-tokens.service';

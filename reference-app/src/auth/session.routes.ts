@@ -8,7 +8,10 @@ import type { RefreshTokensService } from './refresh-tokens.service';
 import { issueSession } from './sessions';
 
 const refreshSchema = z.object({
-  refreshToken: z.string({ error: 'refreshToken is required' }).min(1, 'refreshToken is required').max(512),
+  refreshToken: z
+    .string({ error: 'refreshToken is required' })
+    .min(1, 'refreshToken is required')
+    .max(512),
 });
 
 const invalidRefreshToken = (): AppError =>

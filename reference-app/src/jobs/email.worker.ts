@@ -29,7 +29,10 @@ export function startEmailWorker(opts: EmailWorkerOptions): EmailWorker {
     { connection: opts.connection, concurrency: 4, lockDuration: 10_000, stalledInterval: 5_000 },
   );
   worker.on('failed', (job, err) => {
-    opts.logger.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'email job failed');
+    opts.logger.warn(
+      { jobId: job?.id, attempt: job?.attemptsMade, err: err.message },
+      'email job failed',
+    );
   });
   worker.on('error', (err) => opts.logger.error({ err: err.message }, 'email worker error'));
   return { close: () => worker.close() };

@@ -24,7 +24,13 @@ export function startJobs(deps: { config: Config; db: Db; logger: Logger }): Job
   const queueName = `email-${redisNamespace(config.databaseUrl)}`;
   const queue = createEmailQueue({ connection, queueName, backoffMs: config.jobBackoffMs });
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom });
-  const worker = startEmailWorker({ connection, queueName, mailer, publicUrl: config.publicUrl, logger });
+  const worker = startEmailWorker({
+    connection,
+    queueName,
+    mailer,
+    publicUrl: config.publicUrl,
+    logger,
+  });
   const verification = createVerificationService({
     db,
     tokens: createVerificationTokensRepository(db),

@@ -11,7 +11,11 @@ export interface VerificationTokensRepository {
 export function createVerificationTokensRepository(db: Db): VerificationTokensRepository {
   return {
     async insert(row) {
-      await db(VERIFICATION_TOKENS).insert({ token_hash: row.tokenHash, user_id: row.userId, expires_at: row.expiresAt });
+      await db(VERIFICATION_TOKENS).insert({
+        token_hash: row.tokenHash,
+        user_id: row.userId,
+        expires_at: row.expiresAt,
+      });
     },
     consume(tokenHash) {
       return db.transaction(async (trx) => {
@@ -23,7 +27,10 @@ export function createVerificationTokensRepository(db: Db): VerificationTokensRe
           .returning<{ user_id: string }[]>('user_id');
         const userId = spent[0]?.user_id;
         if (userId === undefined) return null;
-        await trx(VERIFICATION_TOKENS).where({ user_id: userId }).whereNull('used_at').update({ used_at: trx.fn.now() });
+        await trx(VERIFICATION_TOKENS)
+          .where({ user_id: userId })
+          .whereNull('used_at')
+          .update({ used_at: trx.fn.now() });
         await trx('users').where({ id: userId }).update({ email_verified: true });
         return userId;
       });

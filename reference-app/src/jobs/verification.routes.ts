@@ -11,14 +11,21 @@ const resendSchema = z.object({
   email: z
     .string({ error: 'email is required' })
     .transform(normalizeEmail)
-    .pipe(z.email({ error: 'must be a valid email address' }).max(254, 'must be at most 254 characters')),
+    .pipe(
+      z
+        .email({ error: 'must be a valid email address' })
+        .max(254, 'must be at most 254 characters'),
+    ),
 });
 
 const invalidToken = (): AppError =>
   new AppError(400, 'INVALID_TOKEN', 'This verification link is unknown, expired or already used');
 
 /** GET /auth/verify?token= and POST /auth/resend-verification (202 whoever asks: no enumeration). */
-export function verificationRoutes(deps: { verification: VerificationService; users: UsersRepository }): Router {
+export function verificationRoutes(deps: {
+  verification: VerificationService;
+  users: UsersRepository;
+}): Router {
   const router = Router();
   router.get('/auth/verify', async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';

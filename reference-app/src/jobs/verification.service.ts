@@ -21,7 +21,11 @@ export function createVerificationService(deps: {
 }): VerificationService {
   const sendVerification: VerificationService['sendVerification'] = async (user) => {
     const { token, tokenHash } = newVerificationToken();
-    await deps.tokens.insert({ tokenHash, userId: user.id, expiresAt: new Date(Date.now() + VERIFICATION_TOKEN_TTL_MS) });
+    await deps.tokens.insert({
+      tokenHash,
+      userId: user.id,
+      expiresAt: new Date(Date.now() + VERIFICATION_TOKEN_TTL_MS),
+    });
     await deps.queue.enqueueVerification({ email: user.email, token }, tokenHash);
   };
   return {

@@ -45,14 +45,23 @@ export async function startNoteEventsBus(opts: {
     (err: unknown) => opts.logger.warn({ err }, 'note events subscription failed'),
   );
   const waited = new AbortController();
-  await Promise.race([subscribed, sleep(SUBSCRIBE_WAIT_MS, undefined, { signal: waited.signal }).catch(() => undefined)]);
+  await Promise.race([
+    subscribed,
+    sleep(SUBSCRIBE_WAIT_MS, undefined, { signal: waited.signal }).catch(() => undefined),
+  ]);
   waited.abort();
   return {
     async publish(userId, event) {
       try {
-        await opts.publisher.publish(opts.channel, JSON.stringify({ userId, event } satisfies Envelope));
+        await opts.publisher.publish(
+          opts.channel,
+          JSON.stringify({ userId, event } satisfies Envelope),
+        );
       } catch (err) {
-        opts.logger.warn({ err }, 'Redis refused a note event; delivering it on this instance only');
+        opts.logger.warn(
+          { err },
+          'Redis refused a note event; delivering it on this instance only',
+        );
         opts.deliver(userId, JSON.stringify(event));
       }
     },

@@ -8,7 +8,10 @@ import { redisNamespace } from '../lib/redis-namespace';
 import { startRealtime, type Realtime } from './realtime.server';
 
 /** The user id of a valid, unexpired, unrevoked access token, or null. */
-export function tokenAuthenticator(accessTokens: AccessTokens, revocations: AccessTokenRevocations) {
+export function tokenAuthenticator(
+  accessTokens: AccessTokens,
+  revocations: AccessTokenRevocations,
+) {
   return async (token: string): Promise<string | null> => {
     if (!token) return null;
     try {

@@ -2,7 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** Answers a refused upgrade with a small HTTP/1.1 response, then destroys the socket once it is flushed. */
-export function refuseUpgrade(socket: Duplex, status: 401 | 404, code: string, message: string): void {
+export function refuseUpgrade(
+  socket: Duplex,
+  status: 401 | 404,
+  code: string,
+  message: string,
+): void {
   const body = JSON.stringify({ error: { code, message } });
   const reason = status === 401 ? 'Unauthorized' : 'Not Found';
   socket.once('finish', () => socket.destroy());
