@@ -49,6 +49,8 @@ export interface RunResult {
   durationMs: number;
   services: ServicesMode;
   steps: StepResult[];
+  /** Where the time went, in ms: total, setup (setup.*, services.*), jest (jest.start = its startup), step.<slug>, dispose. */
+  timings?: Record<string, number>;
   /** Why the run could not grade (status error), or what stopped it early. */
   error?: { code: string; message: string; logs?: string };
 }

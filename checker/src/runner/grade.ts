@@ -5,6 +5,7 @@ import type { CheckResult, RunResult, ServicesMode } from '../results/types';
 import { runCheckFiles } from './jest';
 import { isSetupError, type PreparedRun, type PrepareRun } from './run-types';
 import { defaultStepsDir, loadSteps, selectSteps, stepOfFile, type StepDefinition } from './steps';
+import { Timings } from './timings';
 
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 /** After a stop (time limit, Ctrl-C), how long remaining checks get to report "not run" before we give up on jest. */
@@ -34,7 +35,10 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
   const stop = stopController(opts.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, opts.signal);
   let run: PreparedRun | undefined;
   let setupFailure: RunBridge['setupFailure'] = null;
+  const timings = new Timings();
+  let result: RunResult | undefined;
   try {
+    const setupStarted = performance.now();
     try {
       run = await prepare({
         workspace: opts.workspace,
@@ -43,22 +47,31 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
         ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
         ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        onTiming: timings.record,
         signal: stop.signal,
       });
     } catch (e) {
-      if (stop.reason()) return checkerErrorResult(header, 'STOPPED', `stopped while setting up: ${stop.reason()}`);
+      if (stop.reason()) return (result = checkerErrorResult(header, 'STOPPED', `stopped while setting up: ${stop.reason()}`));
       if (!isSetupError(e) || e.kind === 'checker') {
         const code = isSetupError(e) ? e.code : 'SETUP_FAILED';
-        return checkerErrorResult(header, code, e instanceof Error ? e.message : String(e), isSetupError(e) ? e.logs : undefined);
+        return (result = checkerErrorResult(header, code, e instanceof Error ? e.message : String(e), isSetupError(e) ? e.logs : undefined));
       }
       setupFailure = { message: e.message, ...(e.logs ? { logs: e.logs } : {}) };
       opts.onProgress?.(`The app could not be set up: ${e.message}`);
+    } finally {
+      timings.record('setup', performance.now() - setupStarted);
     }
-    const collected = await runChecks(steps, stepsDir, run, setupFailure, stop, opts);
-    return buildResult(header, steps, collected, stop.reason());
+    const collected = await runChecks(steps, stepsDir, run, setupFailure, stop, opts, timings);
+    return (result = buildResult(header, steps, collected, stop.reason()));
   } finally {
     stop.clear();
+    const disposeStarted = performance.now();
     await run?.dispose();
+    timings.record('dispose', performance.now() - disposeStarted);
+    if (result) {
+      timings.record('total', performance.now() - started.ms);
+      result.timings = timings.snapshot();
+    }
   }
 }
 
@@ -69,9 +82,12 @@ async function runChecks(
   setupFailure: RunBridge['setupFailure'],
   stop: StopController,
   opts: GradeOptions,
+  timings: Timings,
 ): Promise<Collected> {
   const collected: Collected = { registrations: [], outcomes: new Map(), jest: null };
   const announced = new Set<number>();
+  const jestStarted = performance.now();
+  let firstRegistration: number | undefined;
   const bridge: RunBridge = {
     context: run?.context ?? null,
     setupFailure,
@@ -80,6 +96,10 @@ async function runChecks(
     afterCheck: async () => run?.afterCheck?.(),
     stopReason: stop.reason,
     register: (check) => {
+      if (firstRegistration === undefined) {
+        firstRegistration = performance.now();
+        timings.record('jest.start', firstRegistration - jestStarted);
+      }
       collected.registrations.push(check);
       const step = stepOfFile(steps, check.file);
       if (step && !announced.has(step.number)) {
@@ -90,6 +110,7 @@ async function runChecks(
     report: (file, name, outcome) => {
       collected.outcomes.set(outcomeKey(file, name), outcome);
       const step = stepOfFile(steps, file);
+      if (step) timings.record(`step.${step.slug}`, outcome.durationMs);
       const registration = collected.registrations.find((r) => r.file === file && r.name === name);
       if (step && registration && opts.onCheck) opts.onCheck(step, toCheckResult(registration, outcome));
     },
@@ -99,6 +120,7 @@ async function runChecks(
   try {
     collected.jest = await Promise.race([runCheckFiles(stepsDir, bridge.order), stop.stoppedThenGrace(STOP_GRACE_MS)]);
   } finally {
+    timings.record('jest', performance.now() - jestStarted);
     removeBridge(globalThis);
   }
   return collected;

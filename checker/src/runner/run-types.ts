@@ -9,6 +9,7 @@ export interface PrepareOptions {
   runtime?: 'process' | 'container';
   onProgress?: (message: string) => void;
   signal?: AbortSignal;
+  onTiming?: (phase: string, ms: number) => void;
 }
 
 /** A prepared run: the RunContext checks see, optional per-check hooks, and its disposal. */

@@ -9,6 +9,7 @@ import type { RunContext } from '../harness/api';
 import { SandboxContext } from '../harness/context';
 import { startLocalServices, type Services } from '../services/local-services';
 import { freePort } from '../services/ports';
+import { timed, type OnTiming } from './timings';
 
 export { SetupError };
 
@@ -23,6 +24,8 @@ export interface RunOptions {
   onProgress?: (message: string) => void;
   /** Ctrl-C / time limit: dispose everything. */
   signal?: AbortSignal;
+  /** Where setup time goes (setup.services, setup.install, setup.build, setup.app, services.*). */
+  onTiming?: OnTiming;
 }
 
 export interface Run {
@@ -79,17 +82,18 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
   };
 
   try {
-    const servicesP = startLocalServices({
+    const servicesP = timed(opts.onTiming, 'setup.services', () => startLocalServices({
       ...(opts.databaseUrl ?? process.env.SANDBOX_DATABASE_URL ? { databaseUrl: opts.databaseUrl ?? process.env.SANDBOX_DATABASE_URL } : {}),
       ...(opts.redisUrl ?? process.env.SANDBOX_REDIS_URL ? { redisUrl: opts.redisUrl ?? process.env.SANDBOX_REDIS_URL } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-    }).then((s) => {
+      ...(opts.onTiming ? { onTiming: opts.onTiming } : {}),
+    })).then((s) => {
       cleanups.push(() => s.dispose());
       return s;
     });
     const buildP = (async () => {
-      await installDependencies(ws, opts.onProgress, opts.signal);
-      await buildIfNeeded(ws, opts.onProgress, opts.signal);
+      await timed(opts.onTiming, 'setup.install', () => installDependencies(ws, opts.onProgress, opts.signal));
+      await timed(opts.onTiming, 'setup.build', () => buildIfNeeded(ws, opts.onProgress, opts.signal));
     })();
     const [svc, build] = await Promise.allSettled([servicesP, buildP]);
     if (build.status === 'rejected') throw build.reason;
@@ -115,7 +119,7 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
     opts.onProgress?.('Starting your app...');
     const port = await freePort();
     const app = create(port, new LogBuffer());
-    await app.start(opts.signal);
+    await timed(opts.onTiming, 'setup.app', () => app.start(opts.signal));
     aborted();
 
     const context = new SandboxContext({

@@ -50,22 +50,31 @@ async function templateCluster(bins: PostgresBinaries, user: OsUser | undefined)
   return dir;
 }
 
-/**
- * A private, throwaway Postgres cluster: a copy of the cached initdb, fsync off, its unix
- * socket in a private dir, TCP on a free 127.0.0.1 port. As root it runs as the `postgres`
- * OS user (postgres refuses to run as root).
- */
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+/** A cluster laid out on disk and ready to be started: a copy of the cached initdb, owned by the server's OS user. */
+export interface ClusterLayout {
+  readonly bins: PostgresBinaries;
+  readonly user: OsUser | undefined;
+  readonly runDir: string;
+  readonly dataDir: string;
+  readonly socketDir: string;
+  readonly port: number;
+  /** postgres's command line (data dir and settings). */
+  readonly args: string[];
+  readonly adminUrl: string;
+}
+
+/** Copies the cached initdb into runsDir()/`name` and picks a port; `ownerPid` is written for sweeps. */
+export async function layoutCluster(name: string, ownerPid: number | undefined): Promise<ClusterLayout> {
   const bins = findPostgresBinaries();
   if (!bins) throw new Error('no Postgres server binaries found (initdb/postgres on PATH or /usr/lib/postgresql/*/bin)');
   const user = isRoot() ? lookupUser('postgres') ?? lookupUser('nobody') : undefined;
   const template = await templateCluster(bins, user);
-  const runDir = path.join(runsDir(), `pg-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const runDir = path.join(runsDir(), name);
   const dataDir = path.join(runDir, 'data');
   const socketDir = path.join(runDir, 'sock');
   await mkdir(runsDir(), { recursive: true, mode: 0o755 });
   await mkdir(runDir, { mode: 0o700 });
-  await writeFile(path.join(runDir, 'owner.pid'), String(process.pid));
+  if (ownerPid !== undefined) await writeFile(path.join(runDir, 'owner.pid'), String(ownerPid));
   await cp(template, dataDir, { recursive: true });
   await mkdir(socketDir, { mode: 0o700 });
   if (user) await chownTree(runDir, user);
@@ -81,49 +90,78 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     shared_buffers: '32MB',
     logging_collector: 'off',
   };
-  const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-  const proc = await startServerProcess(bins.postgres, args, {
+  return {
+    bins,
+    user,
+    runDir,
+    dataDir,
+    socketDir,
+    port,
+    args: ['-D', dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
+    // pg accepts a socket directory as host: the superuser never crosses TCP, so the proxy stays the app's only way in.
+    adminUrl: `postgres://postgres@localhost:${port}/postgres?host=${encodeURIComponent(socketDir)}`,
+  };
+}
+
+/**
+ * A private, throwaway Postgres cluster: a copy of the cached initdb, fsync off, its unix
+ * socket in a private dir, TCP on a free 127.0.0.1 port. As root it runs as the `postgres`
+ * OS user (postgres refuses to run as root).
+ */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const c = await layoutCluster(`pg-${process.pid}-${randomBytes(4).toString('hex')}`, process.pid);
+  const proc = await startServerProcess(c.bins.postgres, c.args, {
     name: 'postgres',
     ready: /ready to accept connections/,
     timeoutMs: 20_000,
     env: { ...process.env, LC_ALL: 'C' },
-    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    ...(c.user ? { uid: c.user.uid, gid: c.user.gid } : {}),
   }).catch(async (e: unknown) => {
-    await rm(runDir, { recursive: true, force: true });
+    await rm(c.runDir, { recursive: true, force: true });
     throw e;
   });
   return {
-    port,
-    // pg accepts a socket directory as host: the superuser never crosses TCP, so the proxy stays the app's only way in.
-    adminUrl: `postgres://postgres@localhost:${port}/postgres?host=${encodeURIComponent(socketDir)}`,
+    port: c.port,
+    adminUrl: c.adminUrl,
     stop: async () => {
       await proc.stop('SIGQUIT', 2000); // immediate shutdown: nothing here is worth keeping
-      await rm(runDir, { recursive: true, force: true });
+      await rm(c.runDir, { recursive: true, force: true });
     },
   };
 }
 
-/** Removes run dirs left by checkers that died without cleaning up (their owner pid is gone). */
+/** Server pid files a run dir may hold, with the signal that ends that server at once. */
+const SERVER_PID_FILES: readonly { file: string; command: string; signal: NodeJS.Signals }[] = [
+  { file: 'data/postmaster.pid', command: 'postgres', signal: 'SIGQUIT' },
+  { file: 'redis.pid', command: 'redis-server', signal: 'SIGKILL' },
+];
+
+/** Removes run dirs (private Postgres clusters, private redis-servers) left by checkers that died without cleaning up. */
 export async function sweepOrphanRuns(): Promise<void> {
   const dir = runsDir();
   const entries = await readdir(dir).catch(() => [] as string[]);
   for (const name of entries) {
     const owner = Number(/^\w+-(\d+)-/.exec(name)?.[1]);
     if (!owner || owner === process.pid || pidAlive(owner)) continue;
-    const pidFile = path.join(dir, name, 'data', 'postmaster.pid');
-    const pg = await readFile(pidFile, 'utf8').catch(() => '');
-    const pgPid = Number(pg.split('\n')[0]);
-    if (pgPid && pidAlive(pgPid)) process.kill(pgPid, 'SIGQUIT');
+    for (const server of SERVER_PID_FILES) {
+      const pid = Number((await readFile(path.join(dir, name, server.file), 'utf8').catch(() => '')).split('\n')[0]);
+      // A recycled pid may belong to someone else now: only signal the server it was.
+      if (pid && pidAlive(pid) && (await commandOf(pid)).includes(server.command)) process.kill(pid, server.signal);
+    }
     await rm(path.join(dir, name), { recursive: true, force: true });
   }
 }
 
+async function commandOf(pid: number): Promise<string> {
+  return readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+}
+
 /** Private clusters live under the temp dir: the `postgres` OS user cannot enter a root home. */
-function runsDir(): string {
+export function runsDir(): string {
   return path.join(os.tmpdir(), `backend-sandbox-runs-${process.getuid?.() ?? 'u'}`);
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

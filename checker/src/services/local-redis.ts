@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { findRedisServer } from './binaries';
+import { runsDir } from './local-postgres';
 import { freePort } from './ports';
 import { startServerProcess } from './server-process';
 
@@ -8,12 +12,28 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-/** A private redis-server for one run: free port, loopback only, nothing kept on disk. */
+/**
+ * A private redis-server for one run: free port, loopback only, nothing kept on disk. Its pid file
+ * sits in a run dir named after this checker's pid, so sweepOrphanRuns() ends it if the checker is SIGKILLed.
+ */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const bin = findRedisServer();
   if (!bin) throw new Error('redis-server was not found on PATH');
+  const runDir = path.join(runsDir(), `redis-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(runsDir(), { recursive: true, mode: 0o755 });
+  await mkdir(runDir, { mode: 0o700 });
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp', '--protected-mode', 'yes', '--loglevel', 'notice'];
-  const proc = await startServerProcess(bin, args, { name: 'redis-server', ready: /Ready to accept connections/, timeoutMs: 10_000 });
-  return { url: `redis://127.0.0.1:${port}`, port, stop: () => proc.stop('SIGKILL', 1000) };
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', runDir, '--pidfile', path.join(runDir, 'redis.pid'), '--protected-mode', 'yes', '--loglevel', 'notice'];
+  const proc = await startServerProcess(bin, args, { name: 'redis-server', ready: /Ready to accept connections/, timeoutMs: 10_000 }).catch(async (e: unknown) => {
+    await rm(runDir, { recursive: true, force: true });
+    throw e;
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      await proc.stop('SIGKILL', 1000);
+      await rm(runDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -5,6 +5,8 @@ import { startPrivateRedis, type PrivateRedis } from './local-redis';
 import { startMailSink, type StartedMailSink } from './mail-sink';
 import { createRedisInspector, type ClosableRedisInspector } from './redis-inspector';
 import { createRunDatabase, sweepOrphanDatabases, type RunDatabase } from './run-database';
+import { timed, type OnTiming } from '../runner/timings';
+import { findWarmPostgres } from './warm-postgres';
 
 export interface LocalServicesOptions {
   /** Admin URL of a Postgres to create the run's database on; otherwise a private cluster is started. */
@@ -12,6 +14,8 @@ export interface LocalServicesOptions {
   /** A Redis to use as-is; otherwise a private redis-server is started. */
   redisUrl?: string;
   onProgress?: (message: string) => void;
+  /** Phase durations: services.postgres, services.database, services.redis, services.proxies, services.mail. */
+  onTiming?: OnTiming;
 }
 
 /** Everything the app and the checks need besides the app itself. */
@@ -47,31 +51,40 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
     for (const step of steps) await step().catch(() => undefined);
   };
   try {
-    const postgres = (async (): Promise<{ db: RunDatabase; proxy: FaultProxy; pg?: PrivatePostgres }> => {
+    // Servers and run dirs of checkers that were SIGKILLed (their owner pid is gone).
+    await sweepOrphanRuns().catch(() => undefined);
+    const postgres = (async (): Promise<{ db: RunDatabase; proxy: FaultProxy }> => {
       let adminUrl = opts.databaseUrl;
-      let pg: PrivatePostgres | undefined;
-      if (!adminUrl) {
+      let pg: { port: number } | undefined;
+      const warm = adminUrl ? undefined : await findWarmPostgres();
+      if (warm) {
+        // `sandbox services up`: a private cluster kept between runs; the run still gets its own database.
+        pg = warm;
+        adminUrl = warm.adminUrl;
+        await sweepOrphanDatabases(adminUrl).catch(() => undefined);
+      } else if (!adminUrl) {
         opts.onProgress?.('Starting Postgres...');
-        await sweepOrphanRuns().catch(() => undefined);
-        const started = await startPrivatePostgres();
+        const started: PrivatePostgres = await timed(opts.onTiming, 'services.postgres', () => startPrivatePostgres());
         cleanups.push(() => started.stop());
         pg = started;
         adminUrl = started.adminUrl;
       } else {
         await sweepOrphanDatabases(adminUrl).catch(() => undefined);
       }
-      const db = await createRunDatabase(adminUrl, { fileCopy: pg !== undefined });
+      const runAdminUrl = adminUrl;
+      // Private clusters (per run or warm) run with fsync off: FILE_COPY is the fast clone there.
+      const db = await timed(opts.onTiming, 'services.database', () => createRunDatabase(runAdminUrl, { fileCopy: pg !== undefined }));
       cleanups.push(() => db.drop());
       const target = pg ? { host: '127.0.0.1', port: pg.port } : hostPort(adminUrl, 5432);
       const proxy = await startFaultProxy(target);
       cleanups.push(() => proxy.close());
-      return { db, proxy, ...(pg ? { pg } : {}) };
+      return { db, proxy };
     })();
     const redis = (async (): Promise<{ url: string; proxy: FaultProxy }> => {
       let url = opts.redisUrl;
       if (!url) {
         opts.onProgress?.('Starting Redis...');
-        const r: PrivateRedis = await startPrivateRedis();
+        const r: PrivateRedis = await timed(opts.onTiming, 'services.redis', () => startPrivateRedis());
         cleanups.push(() => r.stop());
         url = r.url;
       }
@@ -79,7 +92,7 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
       cleanups.push(() => proxy.close());
       return { url, proxy };
     })();
-    const mail = startMailSink().then((m) => {
+    const mail = timed(opts.onTiming, 'services.mail', () => startMailSink()).then((m) => {
       cleanups.push(() => m.close());
       return m;
     });

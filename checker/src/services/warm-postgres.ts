@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { cacheDir } from './cache-dir';
+import { layoutCluster, pidAlive } from './local-postgres';
+import { canConnect } from './ports';
+
+/**
+ * A warm private Postgres that outlives one run (`sandbox services up`), so re-checks skip the
+ * cluster start. Runs stay isolated: each still gets its own role and a database cloned from the
+ * empty template (FILE_COPY: the cluster runs with fsync off), dropped at the end.
+ */
+export interface WarmPostgres {
+  readonly pid: number;
+  readonly port: number;
+  readonly adminUrl: string;
+  readonly runDir: string;
+  readonly startedAt: string;
+}
+
+const READY_TIMEOUT_MS = 20_000;
+
+function statePath(): string {
+  return cacheDir('services', 'postgres.json');
+}
+
+/** One warm cluster per cache dir (tests use their own SANDBOX_CACHE_DIR). */
+function clusterName(): string {
+  return `warm-pg-${createHash('sha256').update(cacheDir()).digest('hex').slice(0, 12)}`;
+}
+
+async function readState(): Promise<WarmPostgres | undefined> {
+  try {
+    return JSON.parse(await readFile(statePath(), 'utf8')) as WarmPostgres;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The warm cluster, when one is up and accepting connections. */
+export async function findWarmPostgres(): Promise<WarmPostgres | undefined> {
+  const state = await readState();
+  if (!state || !pidAlive(state.pid)) return undefined;
+  return (await canConnect(state.port)) ? state : undefined;
+}
+
+/** Starts the warm cluster (or returns the running one). Its output goes to postgres.log in its run dir. */
+export async function startWarmPostgres(): Promise<WarmPostgres> {
+  const running = await findWarmPostgres();
+  if (running) return running;
+  await stopWarmPostgres(); // a dead one's files
+  const c = await layoutCluster(clusterName(), undefined);
+  const logFile = path.join(c.runDir, 'postgres.log');
+  const fd = openSync(logFile, 'a');
+  const child = spawn(c.bins.postgres, c.args, {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, LC_ALL: 'C' },
+    ...(c.user ? { uid: c.user.uid, gid: c.user.gid } : {}),
+  });
+  closeSync(fd);
+  child.unref();
+  const pid = child.pid;
+  if (!pid) throw new Error('postgres could not be started');
+  const state: WarmPostgres = { pid, port: c.port, adminUrl: c.adminUrl, runDir: c.runDir, startedAt: new Date().toISOString() };
+  await mkdir(path.dirname(statePath()), { recursive: true });
+  await writeFile(statePath(), JSON.stringify(state, null, 2));
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const log = await readFile(logFile, 'utf8').catch(() => '');
+    if (/ready to accept connections/.test(log)) return state;
+    if (!pidAlive(pid)) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const log = await readFile(logFile, 'utf8').catch(() => '');
+  await stopWarmPostgres();
+  throw new Error(`the warm Postgres did not start within ${READY_TIMEOUT_MS / 1000} s\n${log.trim()}`);
+}
+
+/** Stops the warm cluster and removes its files; false when none was there. */
+export async function stopWarmPostgres(): Promise<boolean> {
+  const state = await readState();
+  if (!state) return false;
+  if (pidAlive(state.pid)) {
+    process.kill(state.pid, 'SIGQUIT'); // immediate shutdown: only throwaway run databases live here
+    const deadline = Date.now() + 5000;
+    while (pidAlive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (pidAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
+  }
+  await rm(state.runDir, { recursive: true, force: true });
+  await rm(statePath(), { force: true });
+  return true;
+}
