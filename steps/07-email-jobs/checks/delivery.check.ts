@@ -13,24 +13,6 @@ import { mailsTo, waitForMailTo } from './mail';
 const lesson = '(steps/07-email-jobs/README.md)';
 
 check(
-  'signup answers within 1 s while the SMTP server takes 3 s',
-  {
-    points: 3,
-    hint: `Never await the email in the request: queue.add() the job and answer 201 right away ${lesson}.`,
-  },
-  async () => {
-    const { app, mail } = sandbox();
-    mail.setFaults({ delayMs: 3000 });
-    const ex = await app.http.post('/auth/signup', {
-      json: newCredentials('slowmail'),
-      timeoutMs: 6000,
-    });
-    expectStatus(ex, 201);
-    expectWithin(ex, 1000);
-  },
-);
-
-check(
   'refused deliveries are retried with backoff and end in exactly one email',
   {
     points: 4,
@@ -81,5 +63,24 @@ check(
     await app.restart();
     await waitForMailTo(user.email, 12_000);
     expectShape(mailsTo(user.email).length, 1, `emails delivered to ${user.email}`);
+  },
+);
+
+// Last: its delayed delivery must not swallow the refusals the checks above count on.
+check(
+  'signup answers within 2 s while the SMTP server takes 3 s',
+  {
+    points: 3,
+    hint: `Never await the email in the request: queue.add() the job and answer 201 right away ${lesson}.`,
+  },
+  async () => {
+    const { app, mail } = sandbox();
+    mail.setFaults({ delayMs: 3000 });
+    const ex = await app.http.post('/auth/signup', {
+      json: newCredentials('slowmail'),
+      timeoutMs: 6000,
+    });
+    expectStatus(ex, 201);
+    expectWithin(ex, 2000);
   },
 );
