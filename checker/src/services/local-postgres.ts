@@ -142,7 +142,7 @@ export async function sweepOrphanRuns(): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
   for (const name of entries) {
     const owner = Number(/^\w+-(\d+)-/.exec(name)?.[1]);
-    if (!owner || owner === process.pid || pidAlive(owner)) continue;
+    if (!owner || owner === process.pid || (await ownerAlive(owner, path.join(dir, name)))) continue;
     for (const server of SERVER_PID_FILES) {
       const pid = Number((await readFile(path.join(dir, name, server.file), 'utf8').catch(() => '')).split('\n')[0]);
       // A recycled pid may belong to someone else now: only signal the server it was.
@@ -150,6 +150,21 @@ export async function sweepOrphanRuns(): Promise<void> {
     }
     await rm(path.join(dir, name), { recursive: true, force: true });
   }
+}
+
+/** The owner pid runs and is older than the run dir (a younger process got the dead owner's recycled pid). */
+async function ownerAlive(pid: number, runDir: string): Promise<boolean> {
+  if (!pidAlive(pid)) return false;
+  const [procStat, sysStat, dirStat] = await Promise.all([
+    readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''),
+    readFile('/proc/stat', 'utf8').catch(() => ''),
+    stat(runDir).catch(() => undefined),
+  ]);
+  const startTicks = Number(procStat.slice(procStat.lastIndexOf(')') + 2).split(' ')[19]);
+  const bootSeconds = Number(/^btime (\d+)/m.exec(sysStat)?.[1]);
+  if (!startTicks || !bootSeconds || !dirStat) return true; // cannot tell: leave it
+  const startedMs = (bootSeconds + startTicks / 100) * 1000; // USER_HZ is 100 on Linux
+  return startedMs <= dirStat.mtimeMs + 1000;
 }
 
 async function commandOf(pid: number): Promise<string> {

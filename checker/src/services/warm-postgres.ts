@@ -39,8 +39,9 @@ async function readState(): Promise<WarmPostgres | undefined> {
   }
 }
 
-/** The warm cluster, when one is up and accepting connections. */
+/** The warm cluster, when one is up and accepting connections (SANDBOX_WARM_SERVICES=off ignores it: a private cluster per run). */
 export async function findWarmPostgres(): Promise<WarmPostgres | undefined> {
+  if (process.env['SANDBOX_WARM_SERVICES'] === 'off') return undefined;
   const state = await readState();
   if (!state || !pidAlive(state.pid)) return undefined;
   return (await canConnect(state.port)) ? state : undefined;

@@ -12,6 +12,7 @@ describe('prepareRun on a tiny Express app (private Postgres and Redis)', () => 
   const progress: string[] = [];
 
   beforeAll(async () => {
+    process.env['SANDBOX_WARM_SERVICES'] = 'off'; // a private cluster for this run even when `sandbox services up` runs
     tiny = writeTinyApp();
     run = await prepareRun({ workspace: tiny.dir, onProgress: (m) => progress.push(m) });
   }, 30_000);
