@@ -40,16 +40,18 @@ export function createApp(deps: Deps): Express {
     requireAuth: refuseRevoked(passportAuth.requireAuth, security.revocations),
   };
   const cache = new NoteCache(deps.redis, deps.config.cacheTtlSeconds, deps.logger);
+  deps.lifecycle.onClose('note cache', () => cache.close());
   const notes = new NotesService(new NotesRepository(deps.db), cache, deps.noteEvents);
 
   app.use(healthRoutes(deps));
+  // The hottest routes first: a request walks every router mounted before the one that answers it.
+  app.use(notesRoutes(notes, auth.requireAuth));
   app.post('/auth/login', loginRateLimit(security.loginLimiter));
   app.use(
     authRoutes({ authService, accessTokens, auth, users, refreshTokens: security.refreshTokens }),
   );
   app.use(verificationRoutes({ verification: deps.verification, users }));
   app.use(sessionRoutes({ accessTokens, ...security, requireAuth: auth.requireAuth }));
-  app.use(notesRoutes(notes, auth.requireAuth));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

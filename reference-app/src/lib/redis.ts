@@ -4,13 +4,19 @@ import type { Logger } from './logger';
 export type { Redis };
 
 /**
- * `cache`: fails fast (no offline queue, short command timeout) so a dead Redis degrades to Postgres.
+ * `cache`: fails fast (no offline queue, short command timeout) so a dead Redis degrades to Postgres;
+ *   commands issued in the same tick share one write (a request's revocation check and cache read).
  * `queue`: what BullMQ requires (commands wait for the connection instead of failing).
  */
 export type RedisRole = 'cache' | 'queue' | 'subscriber';
 
 const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
-  cache: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 200 },
+  cache: {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 200,
+    enableAutoPipelining: true,
+  },
   queue: { maxRetriesPerRequest: null },
   subscriber: { maxRetriesPerRequest: null },
 };

@@ -9,6 +9,7 @@ import {
   updateNoteSchema,
 } from './notes.schemas';
 import type { NotesService } from './notes.service';
+import type { NoteCacheRead } from '../cache/note-cache';
 import type { RequestHandler } from 'express';
 
 const ownerOf = (req: Request): string => {
@@ -23,6 +24,13 @@ const noteIdOf = (req: Request<{ id: string }>): string => {
 
 export function notesRoutes(notes: NotesService, requireAuth: RequestHandler): Router {
   const router = Router();
+  // The cache read starts before the token check so that the check's Redis command (revocation)
+  // and this one leave in the same write (auto-pipelining); the entry is used only once authorized.
+  const cacheReads = new WeakMap<Request, Promise<NoteCacheRead>>();
+  router.get('/notes/:id', (req, _res, next) => {
+    if (isNoteId(req.params.id)) cacheReads.set(req, notes.readCache(req.params.id));
+    next();
+  });
   router.use('/notes', requireAuth);
 
   router.post('/notes', async (req, res) => {
@@ -40,7 +48,7 @@ export function notesRoutes(notes: NotesService, requireAuth: RequestHandler): R
   });
 
   router.get('/notes/:id', async (req, res) => {
-    const { note, cache } = await notes.get(ownerOf(req), noteIdOf(req));
+    const { note, cache } = await notes.get(ownerOf(req), noteIdOf(req), cacheReads.get(req));
     res.setHeader('X-Cache', cache);
     res.json({ note });
   });

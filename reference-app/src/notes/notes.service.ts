@@ -1,4 +1,4 @@
-import type { NoteCache } from '../cache/note-cache';
+import type { NoteCache, NoteCacheRead } from '../cache/note-cache';
 import { notFound } from '../lib/errors';
 import type { NotesCursor } from './notes.cursor';
 import type { NotesRepository } from './notes.repository';
@@ -24,16 +24,25 @@ export class NotesService {
     return this.notes.listPage(userId, limit, after);
   }
 
+  /** Starts the cache read early (callers may issue it alongside other Redis commands). */
+  readCache(id: string): Promise<NoteCacheRead> {
+    return this.cache.read(id);
+  }
+
   /** Cache-aside read; the owner is checked on a hit as on a miss. */
-  async get(userId: string, id: string): Promise<{ note: Note; cache: 'HIT' | 'MISS' }> {
-    const cached = await this.cache.get(id);
-    if (cached) {
-      if (cached.ownerId !== userId) throw noteNotFound();
-      return { note: cached.note, cache: 'HIT' };
+  async get(
+    userId: string,
+    id: string,
+    cacheRead: Promise<NoteCacheRead> = this.cache.read(id),
+  ): Promise<{ note: Note; cache: 'HIT' | 'MISS' }> {
+    const { entry, generation } = await cacheRead;
+    if (entry) {
+      if (entry.ownerId !== userId) throw noteNotFound();
+      return { note: entry.note, cache: 'HIT' };
     }
     const note = await this.notes.find(userId, id);
     if (!note) throw noteNotFound();
-    this.cache.fill({ ownerId: userId, note });
+    this.cache.fill({ ownerId: userId, note }, generation);
     return { note, cache: 'MISS' };
   }
 
