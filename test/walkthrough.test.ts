@@ -11,8 +11,6 @@ import { applyReference, hasReference } from '../checker/src/course/references';
 const root = courseRoot(__dirname);
 const steps = loadSteps(root);
 const cli = join(root, 'checker/bin/sandbox.js');
-const written = steps.findIndex((s) => !hasReference(s));
-const referenced = steps.slice(0, written < 0 ? steps.length : written);
 
 let tmp: string;
 let workspace: string;
@@ -93,17 +91,33 @@ describe('a learner walks through the course with the sandbox CLI', () => {
     expect(solution.stderr).toContain('has not passed yet');
   });
 
-  for (const step of referenced) {
+  it('every step has its reference change (steps/NN-slug/reference.patch)', () => {
+    expect(steps.filter((s) => !hasReference(s)).map((s) => s.folder)).toEqual([]);
+  });
+
+  // One state after another in the same workspace, serially: state N = starter + patches 1..N.
+  for (const step of steps) {
     it(`with the reference change of ${step.folder} applied, passes step ${step.number}, then fails the next one`, () => {
       applyReference(workspace, step);
       const passed = check(step);
-      expect(passed.result.steps.map((s) => [s.slug, s.status])).toEqual([[step.slug, 'pass']]);
+      // The failing checks' messages are part of the comparison, so a red run says why.
+      const graded = passed.result.steps.map((s) => ({
+        slug: s.slug,
+        status: s.status,
+        failing: s.checks.filter((c) => c.status !== 'pass').map((c) => `${c.name}: ${c.message}`),
+      }));
+      expect(graded).toEqual([{ slug: step.slug, status: 'pass', failing: [] }]);
       expect(passed.code).toBe(0);
-      const next = steps[step.number];
-      if (next) expectFailsPointingToLesson(next);
       const solution = sandbox('solution', '--workspace', workspace, '--step', String(step.number));
       expect(solution.code).toBe(0);
-      expect(solution.stdout).toContain('diff --git');
+      expect(solution.stdout).toContain(`Reference change for step ${step.number}: ${step.title}`);
+      expect(solution.stdout).toContain(`diff --git a/src/`);
+      const next = steps[step.number];
+      if (!next) return;
+      expectFailsPointingToLesson(next);
+      const locked = sandbox('solution', '--workspace', workspace, '--step', String(next.number));
+      expect(locked.code).toBe(1);
+      expect(locked.stderr).toContain('has not passed yet');
     }, 400_000);
   }
 });
