@@ -7,6 +7,9 @@ const base = { testEnvironment: 'node', transform: { '^.+\\.ts$': swc } };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // A leaked handle must never hang CI: leaks of processes, containers and databases are
+  // asserted by tests of their own (checker/test), not by waiting for jest to notice.
+  forceExit: true,
   projects: [
     { ...base, displayName: 'reference-app', roots: ['<rootDir>/reference-app/test'], testMatch: ['**/*.test.ts'] },
     { ...base, displayName: 'checker', roots: ['<rootDir>/checker/test'], testMatch: ['**/*.test.ts'] },

@@ -8,7 +8,6 @@ import {
   json,
   signupAndLogin,
   uniqueEmail,
-  type ChildApp,
 } from '../test/async-support';
 import { load, median, type LoadResult } from './load';
 import { buildServers, spawnAppCompiled, spawnBareCompiled, stopServer } from './servers';
