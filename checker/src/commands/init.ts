@@ -42,13 +42,15 @@ export function initWorkspace(
   copyWorkspace(starterDir(root), target);
   if (flags.git) initGit(target);
   rememberWorkspace(target, root);
-  const shown = relative(process.cwd(), target) || '.';
+  const nearby = relative(process.cwd(), target) || '.';
+  // A path that climbs out of the course folder reads better absolute.
+  const shown = nearby.startsWith('..') ? target : nearby;
   process.stdout.write(
     [
       `${style.green('✓')} Created your workspace in ${style.bold(shown)}${flags.git ? ' (git repository, first commit made)' : ''}.`,
       '',
       'Next:',
-      `  1. ${style.bold(`cd ${shown} && npm install`)}   install the course's libraries (once)`,
+      `  1. ${style.bold(`(cd ${shown} && npm install)`)}   install the course's libraries (once)`,
       `  2. ${style.bold('npx sandbox next')}   read the lesson of step 1 (run sandbox commands from the course folder)`,
       `  3. edit ${style.bold('src/server.ts')} where it says // TODO:`,
       `  4. ${style.bold('npx sandbox check --step 1')}   (or ${style.bold('npx sandbox watch')} to re-check on every save)`,
