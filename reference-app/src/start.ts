@@ -35,6 +35,13 @@ const REDIS_STARTUP_WAIT_MS = 2000;
 export async function start(config: Config, overrides: StartOverrides = {}): Promise<RunningApp> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const db = createDb(config.databaseUrl, logger);
+  // Migrate before anything reads a table (the revocation cache fills itself from Postgres).
+  try {
+    await migrateLatest(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
   const redis = createRedis(config.redisUrl, 'cache', logger);
   const lifecycle = new Lifecycle();
   const security = createSecurity({ db, redis, logger });
@@ -56,7 +63,6 @@ export async function start(config: Config, overrides: StartOverrides = {}): Pro
 
   let server: Server | undefined;
   try {
-    await migrateLatest(db);
     // Serve without the cache rather than not at all, but give Redis a moment so the first reads use it.
     if (!(await waitForRedis(redis, REDIS_STARTUP_WAIT_MS))) {
       logger.warn('redis is not reachable; serving without the cache until it is');
