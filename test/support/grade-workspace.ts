@@ -47,13 +47,33 @@ export function brokenWorkspace(name: string): string {
       !/[\\/](node_modules|dist|coverage)([\\/]|$)/.test(path.relative(REFERENCE, src)) &&
       !src.endsWith('.tsbuildinfo'),
   });
-  const patch = readFileSync(path.join(BROKEN_DIR, name, 'change.patch'));
   pointTsconfigsAtRoot(dir);
-  execFileSync('patch', ['-p1', '--forward', '--batch', '-d', dir], {
-    input: patch,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  try {
+    applyPatch(path.join(BROKEN_DIR, name, 'change.patch'), dir);
+  } catch (e) {
+    removeWorkspace(dir);
+    throw e;
+  }
   return dir;
+}
+
+/** Applies a broken-submission patch; when it does not apply, says which patch and why (regenerate it). */
+export function applyPatch(patchFile: string, dir: string): void {
+  const patch = readFileSync(patchFile);
+  try {
+    execFileSync('patch', ['-p1', '--forward', '--batch', '--no-backup-if-mismatch', '-d', dir], {
+      input: patch,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  } catch (e) {
+    const out =
+      e instanceof Error && 'stdout' in e ? String((e as { stdout: unknown }).stdout) : '';
+    const rel = path.relative(ROOT, patchFile);
+    throw new Error(
+      `${rel} does not apply to reference-app any more (reference-app changed): regenerate it ` +
+        `against the current source, keeping it tiny.\npatch said:\n${out.trim()}`,
+    );
+  }
 }
 
 /** The copy sits one level deeper than reference-app: its tsconfigs must still extend the root base. */
