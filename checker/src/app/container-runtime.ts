@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import type Dockerode from 'dockerode';
 import { GenericContainer, ImageName, getContainerRuntimeClient } from 'testcontainers';
 import type { AppExit } from '../harness/api';
 import { LABEL_RUN, resolveImages, runLabels, useEngine, type SandboxImages } from '../services/containers';
+import { applyParentNeeds, parentNeeds, parentNeedsFingerprint } from './container-build-context';
 import { LogBuffer } from './log-buffer';
 import { SetupError } from './setup-error';
 
@@ -76,7 +78,8 @@ export async function buildWorkspaceImage(
   opts: { images: SandboxImages; limits: ContainerLimits; onProgress?: (m: string) => void },
 ): Promise<string> {
   const dockerfile = path.join(dockerDir(), 'learner-app.Dockerfile');
-  const hash = hashTree(workspace).update(opts.images.node).update(readFileSync(dockerfile)).digest('hex').slice(0, 16);
+  const needs = parentNeeds(workspace);
+  const hash = hashTree(workspace).update(opts.images.node).update(readFileSync(dockerfile)).update(parentNeedsFingerprint(needs)).digest('hex').slice(0, 16);
   const image = `${WORKSPACE_IMAGE_REPO}:${hash}`;
   const client = await getContainerRuntimeClient();
   if (await client.image.exists(ImageName.fromString(image)).catch(() => false)) {
@@ -88,6 +91,7 @@ export async function buildWorkspaceImage(
   try {
     cpSync(workspace, context, { recursive: true, filter: (src) => !SKIPPED.has(path.basename(src)) || src === workspace });
     cpSync(dockerfile, path.join(context, 'Dockerfile.sandbox'));
+    applyParentNeeds(context, needs);
     const build = GenericContainer.fromDockerfile(context, 'Dockerfile.sandbox')
       .withBuildArgs({ NODE_IMAGE: opts.images.node })
       .build(image, { deleteOnExit: false });
@@ -179,6 +183,11 @@ function firewall(subnet: string, ports: number[]): () => void {
   const rule = [...from, '-p', 'tcp', ...allowed, '-j', 'REJECT'];
   const udp = [...from, '-p', 'udp', '-j', 'REJECT'];
   const run = (op: string, r: string[]): boolean => spawnSync('iptables', ['-w', '5', op, ...r], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  // The engine just gave this subnet to our new network: rules for it are a killed run's leftovers, and would refuse our relays.
+  const listed = spawnSync('iptables', ['-w', '5', '-S', 'INPUT'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
+  for (const line of listed.split('\n').filter((l) => l.startsWith('-A INPUT ') && l.includes(` -s ${subnet}0/24 `))) {
+    run('-D', line.split(' ').slice(1));
+  }
   const added = [rule, udp].filter((r) => run('-I', r));
   return () => {
     for (const r of added) run('-D', r);
@@ -246,6 +255,8 @@ export class ContainerApp {
       User: '10001:10001',
       WorkingDir: '/app',
       Labels: runLabels(this.opts.runId),
+      // A restart keeps the address, so the instance's URL (and clients holding it) stay valid.
+      ...(this.address ? { NetworkingConfig: { EndpointsConfig: { [this.opts.network]: { IPAMConfig: { IPv4Address: this.address } } } } } : {}),
       HostConfig: {
         NetworkMode: this.opts.network,
         Memory: limits.memoryBytes,
@@ -354,19 +365,18 @@ function describeLimits(l: ContainerLimits): string {
   return `memory ${Math.round(l.memoryBytes / 1048576)} MB, ${l.cpus} CPU, ${l.pids} pids, read-only root, no network but its services`;
 }
 
+/**
+ * Anything HTTP answering `GET /health` means the app is up. A whole request (no half-close): Node's
+ * server drops a half-closed connection before a slow handler (a database check) can answer.
+ */
 function answersHttp(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host, port, timeout: 1000 });
-    socket.once('connect', () => {
-      socket.end('GET /health HTTP/1.0\r\n\r\n');
-      socket.once('data', () => {
-        socket.destroy();
-        resolve(true);
-      });
+    const req = http.get({ host, port, path: '/health', timeout: 2000, agent: false }, (res) => {
+      res.resume();
+      resolve(true);
     });
-    socket.once('timeout', () => socket.destroy());
-    socket.once('error', () => resolve(false));
-    socket.once('close', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
   });
 }
 
@@ -391,6 +401,8 @@ export interface ContainerRuntimeOptions {
   images?: SandboxImages;
   limits?: ContainerLimits;
   onProgress?: (message: string) => void;
+  /** The workspace image, when the caller built it already (buildWorkspaceImage). */
+  image?: string;
 }
 
 /**
@@ -406,7 +418,7 @@ export async function prepareContainerRuntime(opts: ContainerRuntimeOptions): Pr
   const images = opts.images ?? resolveImages();
   const limits = opts.limits ?? containerLimits();
   const docker = (await getContainerRuntimeClient()).container.dockerode;
-  const image = await buildWorkspaceImage(opts.workspace, { images, limits, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  const image = opts.image ?? await buildWorkspaceImage(opts.workspace, { images, limits, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   const network = await createRunNetwork(docker, runId);
   const relays: Relay[] = [];
   const apps: ContainerApp[] = [];

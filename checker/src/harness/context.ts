@@ -1,38 +1,52 @@
 import { randomBytes } from 'node:crypto';
 import type { AppExit, AppInstance, DbInspector, RedisInspector, RunContext, ServiceToggle, WsConnection } from './api';
-import type { AppProcess } from '../app/app-process';
+import type { LogBuffer } from '../app/log-buffer';
 import type { SandboxMailSink } from '../services/mail-sink';
 import { createHttpClient } from './http';
 import { connectWs } from './ws';
 
-/** An AppInstance over an AppProcess; its WebSockets are tracked so they can be closed after each check. */
-export function createAppInstance(proc: AppProcess, sockets: Set<WsConnection>): AppInstance {
-  const url = `http://127.0.0.1:${proc.port}`;
-  const wsUrl = `ws://127.0.0.1:${proc.port}`;
+/** What an app instance runs on: a process on the host (AppProcess) or a container (ContainerApp). */
+export interface RunnableApp {
+  /** Where the checker reaches the app: 127.0.0.1 for a process, the container's address on its network. */
+  readonly host?: string;
+  readonly port: number;
+  readonly running: boolean;
+  readonly logs: LogBuffer;
+  start(signal?: AbortSignal): Promise<void>;
+  signal(sig: NodeJS.Signals): void;
+  waitForExit(timeoutMs: number): Promise<AppExit | null>;
+  kill(): Promise<void>;
+}
+
+/** An AppInstance over a started app; its WebSockets are tracked so they can be closed after each check. */
+export function createAppInstance(app: RunnableApp, sockets: Set<WsConnection>): AppInstance {
+  const host = app.host || '127.0.0.1';
+  const url = `http://${host}:${app.port}`;
+  const wsUrl = `ws://${host}:${app.port}`;
   return {
     url,
     wsUrl,
-    port: proc.port,
+    port: app.port,
     http: createHttpClient(url),
     ws: (pathAndQuery, opts) => connectWs(new URL(pathAndQuery, wsUrl).toString(), opts, (c) => sockets.add(c)),
-    signal: (sig) => proc.signal(sig),
-    waitForExit: (ms): Promise<AppExit | null> => proc.waitForExit(ms),
-    kill: () => proc.kill(),
+    signal: (sig) => app.signal(sig),
+    waitForExit: (ms): Promise<AppExit | null> => app.waitForExit(ms),
+    kill: () => app.kill(),
     restart: async () => {
-      await proc.kill();
-      await proc.start();
+      await app.kill();
+      await app.start();
     },
     get running() {
-      return proc.running;
+      return app.running;
     },
-    logs: () => proc.logs.tail(),
+    logs: () => app.logs.tail(),
   };
 }
 
 export interface ContextParts {
-  app: AppProcess;
-  /** Starts one more app process on a fresh port with the same services. */
-  spawnInstance(): Promise<AppProcess>;
+  app: RunnableApp;
+  /** Starts one more app (a process on a fresh port, or a container on the run's network) with the same services. */
+  spawnInstance(): Promise<RunnableApp>;
   db: DbInspector;
   redis: RedisInspector;
   mail: SandboxMailSink;
@@ -62,7 +76,7 @@ export class SandboxContext implements RunContext {
   readonly faults: { readonly database: ServiceToggle; readonly redis: ServiceToggle };
   readonly env: Readonly<Record<string, string>>;
   private readonly sockets = new Set<WsConnection>();
-  private readonly extra: AppProcess[] = [];
+  private readonly extra: RunnableApp[] = [];
 
   constructor(private readonly parts: ContextParts) {
     this.app = createAppInstance(parts.app, this.sockets);
@@ -107,7 +121,7 @@ export class SandboxContext implements RunContext {
     this.mail.setFaults({ delayMs: 0, refuseNext: 0, refuseAt: 'data' });
   }
 
-  /** Stops every app process of the run. */
+  /** Stops every app of the run. */
   async stopApps(): Promise<void> {
     await this.afterCheck().catch(() => undefined);
     await this.parts.app.kill();

@@ -4,7 +4,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
-import { Wait, getContainerRuntimeClient } from 'testcontainers';
+import Redis from 'ioredis';
+import { ImageName, Wait, getContainerRuntimeClient } from 'testcontainers';
 
 /** Every container, network and image the checker creates carries these labels (cleanup is by label). */
 export const LABEL = 'backend-sandbox';
@@ -126,6 +127,23 @@ export async function useEngine(env: NodeJS.ProcessEnv = process.env): Promise<s
   env.DOCKER_HOST = dockerHost;
   env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
   return dockerHost;
+}
+
+/**
+ * For `--services auto`: an engine answers and both service images are there already (built by
+ * docker/images/build.sh, or pulled), so containers start without a registry. Never throws.
+ */
+export async function containerServicesReady(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  try {
+    if (!(await findEngine(env))) return false;
+    await useEngine(env);
+    const images = resolveImages(env);
+    const client = await getContainerRuntimeClient();
+    const present = await Promise.all([images.postgres, images.redis].map((i) => client.image.exists(ImageName.fromString(i))));
+    return present.every(Boolean);
+  } catch {
+    return false;
+  }
 }
 
 export function runLabels(runId: string): Record<string, string> {
@@ -310,19 +328,61 @@ export class SharedContainerServices {
   }
 }
 
-/**
- * For the provider choice in runner/session.ts: the admin URLs of this process's service
- * containers (started on first use), to hand to startLocalServices({ databaseUrl, redisUrl }).
- * Each run then gets its own database + role from the template, as in local mode.
- */
 let processServices: SharedContainerServices | undefined;
-export async function containerServiceUrls(onProgress?: (message: string) => void): Promise<{ databaseUrl: string; redisUrl: string }> {
-  processServices ??= new SharedContainerServices();
-  const services = await processServices.acquire(onProgress);
-  return { databaseUrl: services.databaseUrl, redisUrl: services.redisUrl };
+/** Runs holding the process's service containers, and the Redis db index each one uses. */
+const leasedDbs = new Set<number>();
+let keptWarm = false;
+const REDIS_DBS = 16;
+
+/** One run's share of the process's service containers: admin URLs, its own Redis db index. */
+export interface ContainerServiceLease {
+  readonly databaseUrl: string;
+  /** The container Redis with this run's db index (flushed before use: the container is ours). */
+  readonly redisUrl: string;
+  /** The last lease released stops the containers, unless keepContainerServicesWarm(true). */
+  release(): Promise<void>;
 }
 
-/** Stops this process's service containers (the CLI calls it once grading is over). */
+/**
+ * For the provider choice in runner/session.ts: the first run of the process starts the service
+ * containers, concurrent runs share them (each gets its own database from the template and its own
+ * Redis db), and the last run released stops them (nothing is left once grading is over).
+ */
+export async function leaseContainerServices(onProgress?: (message: string) => void): Promise<ContainerServiceLease> {
+  const db = [...Array(REDIS_DBS).keys()].find((i) => !leasedDbs.has(i));
+  if (db === undefined) throw new Error(`more than ${REDIS_DBS} concurrent runs share this process's Redis container`);
+  leasedDbs.add(db);
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (released) return;
+    released = true;
+    leasedDbs.delete(db);
+    if (leasedDbs.size === 0 && !keptWarm) await stopContainerServices();
+  };
+  try {
+    processServices ??= new SharedContainerServices();
+    const services = await processServices.acquire(onProgress);
+    const redisUrl = `${services.redisUrl}/${db}`;
+    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      await redis.flushdb();
+    } finally {
+      redis.disconnect();
+    }
+    return { databaseUrl: services.databaseUrl, redisUrl, release };
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}
+
+/** Keep the service containers between runs of this process (benchmarks, watch); stopContainerServices() ends them. */
+export function keepContainerServicesWarm(keep: boolean): void {
+  keptWarm = keep;
+}
+
+/** Stops this process's service containers (when the last run releases them, or at the end of a benchmark). */
 export async function stopContainerServices(): Promise<void> {
   const services = processServices;
   processServices = undefined;
