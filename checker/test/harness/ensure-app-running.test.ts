@@ -40,7 +40,9 @@ describe('ensureAppRunning before each check', () => {
   it('restarts an app that exited in the middle of a request, even before its exit was noticed', async () => {
     for (let i = 0; i < 3; i++) {
       const before = await pid();
-      await expect(run.context.app.http.post('/exit', { json: {} })).rejects.toThrow(/closed the connection|connection refused/);
+      await expect(run.context.app.http.post('/exit', { json: {} })).rejects.toThrow(
+        /closed the connection|connection refused/,
+      );
       // No waiting: the previous check failed on the dropped connection and the next one starts now.
       await run.ensureAppRunning();
       const health = await run.context.app.http.get('/health');
@@ -51,7 +53,9 @@ describe('ensureAppRunning before each check', () => {
 
   it('restarts an app whose event loop is stuck (it accepts connections but never answers)', async () => {
     const before = await pid();
-    await expect(run.context.app.http.post('/wedge', { json: {}, timeoutMs: 300 })).rejects.toThrow(/no answer/);
+    await expect(run.context.app.http.post('/wedge', { json: {}, timeoutMs: 300 })).rejects.toThrow(
+      /no answer/,
+    );
     expect(run.context.app.running).toBe(true);
     await run.ensureAppRunning();
     expect((await run.context.app.http.get('/health')).response.status).toBe(200);

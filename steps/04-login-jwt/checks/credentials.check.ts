@@ -58,14 +58,17 @@ check(
     const w = median(wrongMs);
     const u = median(unknownMs);
     const ratio = Math.max(w, u) / Math.max(1, Math.min(w, u));
-    const gap = Math.abs(w - u);
-    if ((ratio >= 3 && gap > 25) || gap >= 250) {
+    // Load only adds time: the fastest attempts show each path's own cost, so a busy machine
+    // cannot make two equal paths look apart on both the medians and the minima.
+    const fastest = [Math.min(...wrongMs), Math.min(...unknownMs)];
+    const fastestRatio = Math.max(...fastest) / Math.max(1, Math.min(...fastest));
+    if (ratio >= 3 && Math.abs(w - u) >= 20 && fastestRatio >= 2) {
       fail(
         `login takes ${Math.round(u)} ms for an unknown email but ${Math.round(w)} ms for a wrong password (medians)`,
         {
           exchange: slowest,
           expected:
-            'similar times (ratio < 3, difference < 250 ms): the time must not tell which emails exist',
+            'similar times (medians within a factor 3 or 20 ms, fastest attempts within a factor 2): the time must not tell which emails exist',
           observed: `wrong password: ${wrongMs.map(Math.round).join(', ')} ms; unknown email: ${unknownMs.map(Math.round).join(', ')} ms`,
         },
       );

@@ -40,3 +40,13 @@ export function verifyToken(mail: MailMessage): string {
   }
   return decodeURIComponent(found[1]);
 }
+
+/** Jobs waiting in Redis for a retry: the members of every BullMQ `<prefix>:<queue>:delayed` set. */
+export async function delayedJobs(): Promise<number> {
+  const { redis } = sandbox();
+  let total = 0;
+  for (const key of (await redis.call('KEYS', '*:delayed')) as string[]) {
+    if ((await redis.call('TYPE', key)) === 'zset') total += Number(await redis.call('ZCARD', key));
+  }
+  return total;
+}
