@@ -219,6 +219,18 @@ export async function countLabelled(runId?: string): Promise<RemovedCount> {
   return { containers: containers.length, networks: networks.length, volumes: (volumes.Volumes ?? []).length };
 }
 
+/** Counts what a checker process (by its pid label) left: zero once its runs are disposed. */
+export async function countOwnedBy(pid: number): Promise<RemovedCount> {
+  const dockerode = (await getContainerRuntimeClient()).container.dockerode;
+  const label = [`${LABEL_OWNER_PID}=${pid}`];
+  const [containers, networks, volumes] = await Promise.all([
+    dockerode.listContainers({ all: true, filters: { label } }),
+    dockerode.listNetworks({ filters: { label } }),
+    dockerode.listVolumes({ filters: { label } }),
+  ]);
+  return { containers: containers.length, networks: networks.length, volumes: (volumes.Volumes ?? []).length };
+}
+
 /** Admin endpoints of container services: the same shape local mode hands to per-run isolation. */
 export interface ContainerServices {
   readonly runId: string;
