@@ -7,6 +7,7 @@ import {
   gradeWorkspace,
   outcomes,
   removeWorkspace,
+  setupFailure,
 } from './support/grade-workspace';
 
 /** test/broken/NAME/expected.json: the step to grade up to, and exactly the checks that must fail (or "all"). */
@@ -40,6 +41,7 @@ describe('broken submissions fail exactly the checks they should', () => {
           expect(failing(result)).toEqual([...all.keys()].sort());
           return;
         }
+        expect(setupFailure(result)).toBeUndefined();
         expect(failing(result)).toEqual(expected.fails.map((f) => f.check).sort());
         for (const f of expected.fails) expect(all.get(f.check)?.message).toContain(f.message);
       } finally {

@@ -98,3 +98,24 @@ function pointTsconfigsAtRoot(dir: string): void {
 export function removeWorkspace(dir: string): void {
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 }
+
+/**
+ * Why a whole run failed before any check could judge the app (undefined when the checks ran):
+ * the checker could not grade (status error), or the app could not be set up (build, start),
+ * which fails every check with the same message. Tests show this first: a 0/155 then says why.
+ */
+export function setupFailure(result: RunResult): string | undefined {
+  if (result.status === 'error' && result.error && result.steps.length === 0)
+    return `the checker could not grade (${result.error.code}): ${result.error.message}`;
+  const checks = result.steps.flatMap((s) => s.checks);
+  const first = checks[0];
+  const sameFailure =
+    first !== undefined &&
+    first.status !== 'pass' &&
+    checks.every(
+      (c) => c.status === first.status && c.message === first.message && c.durationMs === 0,
+    );
+  if (!sameFailure) return undefined;
+  const logs = first.details?.logs ? `\napp output:\n${first.details.logs}` : '';
+  return `the whole run failed at setup, before any check ran (a transient problem such as the workspace being rebuilt meanwhile, or a real one): ${first.message}${logs}`;
+}
