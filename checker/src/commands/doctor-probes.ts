@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { resolveImages, type SandboxImages } from '../services/containers';
 
 export interface Finding {
   name: string;
@@ -65,14 +66,25 @@ export async function probeContainerEngine(): Promise<{ finding: Finding; socket
   };
 }
 
-/** The course's images (built from docker/), as the engine lists them. */
+/** The images container mode needs (resolveImages: env overrides, docker/images/build.sh, or the official ones), as the engine lists them. */
 export async function probeImages(socket: string): Promise<Finding> {
   const body = await get(socket, '/images/json');
-  const tags = body ? (JSON.parse(body) as { RepoTags?: string[] | null }[]).flatMap((i) => i.RepoTags ?? []) : [];
-  const ours = tags.filter((t) => t.includes('sandbox'));
-  return ours.length
-    ? { name: 'Images', ok: true, detail: ours.sort().join(', ') }
-    : { name: 'Images', ok: false, detail: 'no backend-sandbox images built', fix: 'build them from docker/ (see docker/README.md) to grade in containers' };
+  const tags = new Set(body ? (JSON.parse(body) as { RepoTags?: string[] | null }[]).flatMap((i) => i.RepoTags ?? []) : []);
+  let wanted: SandboxImages;
+  try {
+    wanted = resolveImages();
+  } catch (e) {
+    return { name: 'Images', ok: false, detail: (e as Error).message, fix: 'run docker/images/build.sh (builds them offline from Debian packages)' };
+  }
+  const has = (image: string): boolean => tags.has(image) || tags.has(image.includes('/') ? image : `docker.io/library/${image}`);
+  const roles = [['postgres', wanted.postgres], ['redis', wanted.redis], ['app runner', wanted.node]] as const;
+  const missing = roles.filter(([, image]) => !has(image));
+  const detail = roles.map(([role, image]) => `${role} ${image} ${has(image) ? 'present' : 'missing'}`).join(', ');
+  if (!missing.length) return { name: 'Images', ok: true, detail };
+  const fix = missing.every(([, i]) => i.startsWith('localhost/'))
+    ? 'run docker/images/build.sh (rebuilds what is missing, offline)'
+    : `run docker/images/build.sh to build them offline, or pull them: ${missing.map(([, i]) => `docker pull ${i}`).join('; ')}`;
+  return { name: 'Images', ok: false, detail, fix };
 }
 
 function engineSockets(): string[] {
