@@ -1,5 +1,5 @@
-import { check, fail, isCheckFailure, sandbox, sleep, within } from '@sandbox/harness';
-import { splitRequest } from './split-request';
+import { check, fail, isCheckFailure, sandbox, within } from '@sandbox/harness';
+import { splitRequest, untilRefused } from './split-request';
 
 const hint =
   'On SIGTERM call server.close() (it stops accepting and waits for requests in flight), close your other resources, then exit with code 0 - never process.exit() before the answers are out (steps/01-hello-server/README.md).';
@@ -16,10 +16,9 @@ check(
       path,
       JSON.stringify({ note: sandbox().unique('body') }),
     );
-    await inFlight.started;
-    await sleep(150); // let the app read the headers: the request is now in flight
+    await inFlight.started; // the app has read the headers: the request is in flight
     app.signal('SIGTERM');
-    await sleep(300);
+    await untilRefused(app.url); // the signal took effect: no new connections
     inFlight.finish();
     const answer = await within(
       inFlight.answer,

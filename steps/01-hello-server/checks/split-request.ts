@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 
 export interface SplitAnswer {
   status: number;
@@ -10,7 +11,11 @@ export interface SplitAnswer {
  * (the harness client always sends whole bodies). Resolves `answer` when the response ends.
  */
 export interface SplitRequest {
-  /** Resolves once the headers and the first part have been written. */
+  /**
+   * Resolves once the app has read the headers (it answered `100 Continue`, so the request is
+   * in flight inside the app) and the first part has been written; after 2 s without a
+   * 100 Continue it resolves anyway.
+   */
   started: Promise<void>;
   /** Sends the rest of the body. */
   finish(): void;
@@ -32,6 +37,7 @@ export function splitRequest(
     headers: {
       'Content-Type': 'application/json',
       'Content-Length': Buffer.byteLength(body),
+      Expect: '100-continue',
       ...headers,
     },
   });
@@ -48,8 +54,43 @@ export function splitRequest(
   });
   answer.catch(() => undefined);
   const started = new Promise<void>((resolve) => {
+    let written = false;
+    const writeFirstPart = (): void => {
+      if (written) return;
+      written = true;
+      clearTimeout(fallback);
+      req.write(body.slice(0, cut), () => resolve());
+    };
+    const fallback = setTimeout(writeFirstPart, 2000);
+    req.once('continue', writeFirstPart);
+    req.once('error', () => clearTimeout(fallback));
     req.flushHeaders();
-    req.write(body.slice(0, cut), () => resolve());
   });
   return { started, finish: () => req.end(body.slice(cut)), answer };
+}
+
+/**
+ * Resolves once new connections to the app are refused (its server stopped accepting, or the
+ * process is gone), or after `maxMs`: the moment a SIGTERM has taken effect, without a guess.
+ */
+export async function untilRefused(baseUrl: string, maxMs = 3000): Promise<void> {
+  const { hostname, port } = new URL(baseUrl);
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline) {
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: hostname, port: Number(port) });
+      socket.setTimeout(500);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (!accepted) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -1,7 +1,7 @@
-import { check, expectShape, fail, sandbox, sleep, within } from '@sandbox/harness';
+import { check, expectShape, fail, sandbox, within } from '@sandbox/harness';
 import { newCredentials } from '../../03-signup/checks/users';
 import { newUser } from '../../04-login-jwt/checks/session';
-import { splitRequest } from '../../01-hello-server/checks/split-request';
+import { splitRequest, untilRefused } from '../../01-hello-server/checks/split-request';
 import { waitForMailTo } from '../../07-email-jobs/checks/mail';
 
 check(
@@ -32,10 +32,9 @@ check(
         },
       ),
     );
-    await Promise.all(inFlight.map((r) => r.started));
-    await sleep(150);
+    await Promise.all(inFlight.map((r) => r.started)); // the app has read every request's headers
     app.signal('SIGTERM');
-    await sleep(200);
+    await untilRefused(app.url); // the signal took effect: no new connections
     inFlight.forEach((r) => r.finish());
     const answers = await Promise.all(
       inFlight.map((r, i) =>
