@@ -34,6 +34,9 @@ function check(step: StepInfo): { code: number | null; result: RunResult } {
     '--step',
     String(step.number),
     '--only',
+    // Local services: container grading has a suite of its own (checker/test/containers-grading).
+    '--services',
+    'local',
     '--format',
     'json',
     '--out',

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { RunResult } from '../../../src/results/types';
 
@@ -22,7 +24,14 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
   const child = spawnSync(TSX, [path.join(REPO, 'checker/src/cli.ts'), ...args], {
     encoding: 'utf8',
     cwd: opts.cwd ?? REPO,
-    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    // Hermetic: no workspace remembered by an earlier `sandbox init` on this machine.
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      SANDBOX_WORKSPACE: '',
+      SANDBOX_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'sandbox-state-')),
+      ...opts.env,
+    },
     timeout: 120_000,
   });
   return { code: child.status, stdout: child.stdout, stderr: child.stderr };
