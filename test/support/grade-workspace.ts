@@ -10,10 +10,20 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const REFERENCE = path.join(ROOT, 'reference-app');
 export const BROKEN_DIR = path.join(ROOT, 'test', 'broken');
 
-/** Grades a workspace up to `step` (all steps when omitted) with the checker's own runner. */
-export function gradeWorkspace(workspace: string, step?: string): Promise<RunResult> {
+/** Grades a workspace up to `step` (all steps when omitted), or that step alone with `only`, with the checker's own runner. */
+export function gradeWorkspace(
+  workspace: string,
+  step?: string,
+  opts: { only?: boolean } = {},
+): Promise<RunResult> {
   return grade(
-    { workspace, services: 'local', timeoutSeconds: 240, ...(step ? { step } : {}) },
+    {
+      workspace,
+      services: 'local',
+      timeoutSeconds: 240,
+      ...(step ? { step } : {}),
+      ...(step && opts.only ? { only: true } : {}),
+    },
     loadPrepareRun(),
   );
 }
