@@ -36,14 +36,17 @@ export async function installDependencies(ws: Workspace, onProgress?: (m: string
     throw new SetupError('submission', 'INSTALL_FAILED', `npm ${args[0]} failed (exit ${r.code}). Run it yourself in your workspace and fix the error it prints.`, r.output);
 }
 
-const SKIP = new Set(['node_modules', 'dist', '.git', 'coverage', '.sandbox']);
+const NOT_HASHED = new Set(['node_modules', '.git', 'coverage', '.sandbox']);
 
-/** A hash of the workspace's source files (names, sizes, mtimes and contents of small files). */
-export function sourceHash(dir: string): string {
+/**
+ * A hash of the workspace's files, build output included (names, sizes, contents), so a build is
+ * skipped only when both the sources and what the last build wrote are exactly as they were.
+ */
+export function workspaceHash(dir: string): string {
   const h = createHash('sha256');
   const walk = (d: string): void => {
     for (const name of readdirSync(d).sort()) {
-      if (SKIP.has(name)) continue;
+      if (NOT_HASHED.has(name)) continue;
       const p = path.join(d, name);
       const st = statSync(p);
       if (st.isDirectory()) walk(p);
@@ -60,13 +63,12 @@ export function sourceHash(dir: string): string {
 export async function buildIfNeeded(ws: Workspace, onProgress?: (m: string) => void, signal?: AbortSignal): Promise<void> {
   if (!ws.hasBuild) return;
   const stamp = cacheDir('builds', `${createHash('sha256').update(ws.dir).digest('hex').slice(0, 16)}.hash`);
-  const hash = sourceHash(ws.dir);
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return;
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === workspaceHash(ws.dir)) return;
   onProgress?.('npm run build...');
   const r = await runCommand('npm', ['run', 'build'], { cwd: ws.dir, timeoutMs: BUILD_TIMEOUT_MS, ...(signal ? { signal } : {}) });
   if (r.timedOut) throw new SetupError('submission', 'BUILD_TIMEOUT', `npm run build did not finish within ${BUILD_TIMEOUT_MS / 1000} s.`, r.output);
   if (r.code !== 0)
     throw new SetupError('submission', 'BUILD_FAILED', `npm run build failed (exit ${r.code}). Run it in your workspace and fix the errors it prints.`, r.output);
   mkdirSync(path.dirname(stamp), { recursive: true });
-  writeFileSync(stamp, hash);
+  writeFileSync(stamp, workspaceHash(ws.dir));
 }
