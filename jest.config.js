@@ -11,8 +11,18 @@ module.exports = {
   // asserted by tests of their own (checker/test), not by waiting for jest to notice.
   forceExit: true,
   projects: [
-    { ...base, displayName: 'reference-app', roots: ['<rootDir>/reference-app/test'], testMatch: ['**/*.test.ts'] },
-    { ...base, displayName: 'checker', roots: ['<rootDir>/checker/test'], testMatch: ['**/*.test.ts'] },
+    {
+      ...base,
+      displayName: 'reference-app',
+      roots: ['<rootDir>/reference-app/test'],
+      testMatch: ['**/*.test.ts'],
+    },
+    {
+      ...base,
+      displayName: 'checker',
+      roots: ['<rootDir>/checker/test'],
+      testMatch: ['**/*.test.ts'],
+    },
     { ...base, displayName: 'course', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'] },
   ],
 };

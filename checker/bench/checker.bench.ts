@@ -6,7 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunResult } from '../src/results/types';
 import { startLocalServices } from '../src/services/local-services';
-import { findWarmPostgres, startWarmPostgres, stopWarmPostgres } from '../src/services/warm-postgres';
+import {
+  findWarmPostgres,
+  startWarmPostgres,
+  stopWarmPostgres,
+} from '../src/services/warm-postgres';
 
 const REPO = path.resolve(__dirname, '../..');
 const RESULTS = path.join(REPO, 'bench', 'results');
@@ -37,7 +41,11 @@ function check(args: string[]): CheckRun {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sandbox-bench-'));
   const out = path.join(dir, 'result.json');
   const started = performance.now();
-  spawnSync(process.execPath, [CLI, 'check', '--workspace', WORKSPACE, '--format', 'json', '--out', out, ...args], { stdio: 'ignore', timeout: 600_000 });
+  spawnSync(
+    process.execPath,
+    [CLI, 'check', '--workspace', WORKSPACE, '--format', 'json', '--out', out, ...args],
+    { stdio: 'ignore', timeout: 600_000 },
+  );
   const wallMs = Math.round(performance.now() - started);
   const r = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
   rmSync(dir, { recursive: true, force: true });
@@ -51,19 +59,27 @@ function phaseMedians(runs: CheckRun[]): Record<string, number> {
 }
 
 /** A run's own database (template clone), private redis-server, two fault proxies and a mail sink, on the warm Postgres. */
-async function isolation(runs: number): Promise<{ setupMs: number[]; disposeMs: number[]; phases: Record<string, number> }> {
+async function isolation(
+  runs: number,
+): Promise<{ setupMs: number[]; disposeMs: number[]; phases: Record<string, number> }> {
   const setupMs: number[] = [];
   const disposeMs: number[] = [];
   const phases: Record<string, number[]> = {};
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const services = await startLocalServices({ onTiming: (p, ms) => (phases[p] ??= []).push(Math.round(ms)) });
+    const services = await startLocalServices({
+      onTiming: (p, ms) => (phases[p] ??= []).push(Math.round(ms)),
+    });
     setupMs.push(Math.round(performance.now() - t0));
     const t1 = performance.now();
     await services.dispose();
     disposeMs.push(Math.round(performance.now() - t1));
   }
-  return { setupMs, disposeMs, phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, median(v)])) };
+  return {
+    setupMs,
+    disposeMs,
+    phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, median(v)])),
+  };
 }
 
 async function main(): Promise<void> {
@@ -80,12 +96,34 @@ async function main(): Promise<void> {
     const course = Array.from({ length: courseRuns }, () => check([]));
     const results = {
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, loadAverageBefore: loadBefore.map((l) => +l.toFixed(2)), loadAverageAfter: os.loadavg().map((l) => +l.toFixed(2)) },
+      machine: {
+        cpus: os.cpus().length,
+        loadAverageBefore: loadBefore.map((l) => +l.toFixed(2)),
+        loadAverageAfter: os.loadavg().map((l) => +l.toFixed(2)),
+      },
       services: 'local, warm Postgres (sandbox services up), private redis-server per run',
       targets: TARGETS,
-      course: { runs: courseRuns, medianWallMs: median(course.map((r) => r.wallMs)), wallMs: course.map((r) => r.wallMs), grades: course.map((r) => `${r.status} ${r.score}`), phases: phaseMedians(course) },
-      oneStep: { args: '--step 1 --only', runs, medianWallMs: median(step.map((r) => r.wallMs)), wallMs: step.map((r) => r.wallMs), phases: phaseMedians(step) },
-      isolation: { runs: iso.setupMs.length, medianSetupMs: median(iso.setupMs), medianDisposeMs: median(iso.disposeMs), setupMs: iso.setupMs, phases: iso.phases },
+      course: {
+        runs: courseRuns,
+        medianWallMs: median(course.map((r) => r.wallMs)),
+        wallMs: course.map((r) => r.wallMs),
+        grades: course.map((r) => `${r.status} ${r.score}`),
+        phases: phaseMedians(course),
+      },
+      oneStep: {
+        args: '--step 1 --only',
+        runs,
+        medianWallMs: median(step.map((r) => r.wallMs)),
+        wallMs: step.map((r) => r.wallMs),
+        phases: phaseMedians(step),
+      },
+      isolation: {
+        runs: iso.setupMs.length,
+        medianSetupMs: median(iso.setupMs),
+        medianDisposeMs: median(iso.disposeMs),
+        setupMs: iso.setupMs,
+        phases: iso.phases,
+      },
     };
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(path.join(RESULTS, 'checker.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -101,10 +139,18 @@ function markdown(r: {
   machine: { cpus: number; loadAverageBefore: number[]; loadAverageAfter: number[] };
   course: { runs: number; medianWallMs: number; grades: string[]; phases: Record<string, number> };
   oneStep: { runs: number; medianWallMs: number; phases: Record<string, number> };
-  isolation: { runs: number; medianSetupMs: number; medianDisposeMs: number; phases: Record<string, number> };
+  isolation: {
+    runs: number;
+    medianSetupMs: number;
+    medianDisposeMs: number;
+    phases: Record<string, number>;
+  };
 }): string {
   const verdict = (ms: number, target: number): string => (ms <= target ? 'met' : 'missed');
-  const phases = (p: Record<string, number>): string => Object.entries(p).map(([k, v]) => `${k} ${v}`).join(', ');
+  const phases = (p: Record<string, number>): string =>
+    Object.entries(p)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
   return `# Checker benchmark (${r.date})
 
 ${r.machine.cpus} cores, load average ${r.machine.loadAverageBefore.join(' / ')} before, ${r.machine.loadAverageAfter.join(' / ')} after (1/5/15 min). Warm Postgres; medians.

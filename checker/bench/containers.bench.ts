@@ -6,7 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { grade } from '../src/runner/grade';
 import { prepareRun } from '../src/runner/session';
-import { countOwnedBy, keepContainerServicesWarm, stopContainerServices, useEngine } from '../src/services/containers';
+import {
+  countOwnedBy,
+  keepContainerServicesWarm,
+  stopContainerServices,
+  useEngine,
+} from '../src/services/containers';
 
 const REPO = path.resolve(__dirname, '../..');
 const RESULTS = path.join(REPO, 'bench', 'results');
@@ -34,14 +39,25 @@ interface CourseRun {
 
 async function course(): Promise<CourseRun> {
   const started = performance.now();
-  const r = await grade({ workspace: WORKSPACE, runtime: 'container', services: 'containers', timeoutSeconds: 600 }, prepareRun);
+  const r = await grade(
+    { workspace: WORKSPACE, runtime: 'container', services: 'containers', timeoutSeconds: 600 },
+    prepareRun,
+  );
   const wallMs = Math.round(performance.now() - started);
-  return { wallMs, status: r.status, score: `${r.score}/${r.maxScore}`, load1: os.loadavg()[0]!, timings: r.timings ?? {} };
+  return {
+    wallMs,
+    status: r.status,
+    score: `${r.score}/${r.maxScore}`,
+    load1: os.loadavg()[0]!,
+    timings: r.timings ?? {},
+  };
 }
 
 function phaseMedians(runs: CourseRun[]): Record<string, number> {
   const names = [...new Set(runs.flatMap((r) => Object.keys(r.timings)))];
-  return Object.fromEntries(names.map((n) => [n, Math.round(median(runs.map((r) => r.timings[n] ?? 0)))]));
+  return Object.fromEntries(
+    names.map((n) => [n, Math.round(median(runs.map((r) => r.timings[n] ?? 0)))]),
+  );
 }
 
 async function main(): Promise<void> {
@@ -54,7 +70,9 @@ async function main(): Promise<void> {
   const warm: CourseRun[] = [];
   for (let i = 0; i < warmRuns; i++) {
     warm.push(await course());
-    process.stderr.write(`warm run ${i + 1}: ${warm[i]!.wallMs} ms ${warm[i]!.status} ${warm[i]!.score}\n`);
+    process.stderr.write(
+      `warm run ${i + 1}: ${warm[i]!.wallMs} ms ${warm[i]!.status} ${warm[i]!.score}\n`,
+    );
   }
   keepContainerServicesWarm(false);
   await stopContainerServices();

@@ -6,7 +6,9 @@ const path = require('node:path');
 
 const cli = path.join(__dirname, '..', 'dist', 'cli.js');
 if (!existsSync(cli)) {
-  process.stderr.write('The checker is not built yet: run `npm install` at the root of backend-sandbox (it builds checker/dist).\n');
+  process.stderr.write(
+    'The checker is not built yet: run `npm install` at the root of backend-sandbox (it builds checker/dist).\n',
+  );
   process.exit(2);
 }
 require(cli).main(process.argv);

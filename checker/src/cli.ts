@@ -4,7 +4,9 @@ import { EXIT } from './commands/exit';
 
 export function buildProgram(): Command {
   const program = new Command('sandbox')
-    .description('backend-sandbox: build a real backend step by step, graded by an automated checker')
+    .description(
+      'backend-sandbox: build a real backend step by step, graded by an automated checker',
+    )
     .version(version(), '-V, --version')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();

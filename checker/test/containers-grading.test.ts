@@ -18,9 +18,17 @@ interface CliRun {
 }
 
 /** `sandbox check` in a child; `interruptWhen` sends SIGINT once stderr matches. */
-function runCli(args: string[], env: NodeJS.ProcessEnv, interruptWhen?: RegExp): Promise<CliRun & { pid: number }> {
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  interruptWhen?: RegExp,
+): Promise<CliRun & { pid: number }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -44,8 +52,13 @@ describe('grading in containers', () => {
   });
 
   it('grades the reference app in the container runtime: every step passes, nothing is left behind', async () => {
-    const result = await grade({ workspace: REFERENCE, runtime: 'container', services: 'auto', timeoutSeconds: 420 }, prepareRun);
-    const failing = result.steps.flatMap((s) => s.checks.filter((c) => c.status !== 'pass').map((c) => `${s.slug}: ${c.name}: ${c.message}`));
+    const result = await grade(
+      { workspace: REFERENCE, runtime: 'container', services: 'auto', timeoutSeconds: 420 },
+      prepareRun,
+    );
+    const failing = result.steps.flatMap((s) =>
+      s.checks.filter((c) => c.status !== 'pass').map((c) => `${s.slug}: ${c.name}: ${c.message}`),
+    );
     expect(failing).toEqual([]);
     expect(result.steps).toHaveLength(9);
     expect(result.status).toBe('pass');
@@ -54,14 +67,21 @@ describe('grading in containers', () => {
   });
 
   it('leaves no container, network or volume when the grading is interrupted with Ctrl-C', async () => {
-    const run = await runCli(['check', '--workspace', REFERENCE, '--runtime', 'container', '--step', '2'], {}, /Step 1:/);
+    const run = await runCli(
+      ['check', '--workspace', REFERENCE, '--runtime', 'container', '--step', '2'],
+      {},
+      /Step 1:/,
+    );
     expect(run.stderr).toContain('Interrupted');
     expect(run.code).toBe(130);
     expect(await countOwnedBy(run.pid)).toEqual(NONE);
   });
 
   it('fails with exit 2 and says how to get an engine when none answers (CI=true changes nothing)', async () => {
-    const run = await runCli(['check', '--workspace', REFERENCE, '--services', 'containers', '--step', '1'], { CI: 'true', DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    const run = await runCli(
+      ['check', '--workspace', REFERENCE, '--services', 'containers', '--step', '1'],
+      { CI: 'true', DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    );
     expect(run.code).toBe(2);
     expect(run.stdout + run.stderr).toMatch(/No container engine answers.*setup-podman\.sh/s);
   });

@@ -1,6 +1,10 @@
 import net from 'node:net';
 import path from 'node:path';
-import { prepareContainerRuntime, type ContainerApp, type ContainerRuntime } from '../src/app/container-runtime';
+import {
+  prepareContainerRuntime,
+  type ContainerApp,
+  type ContainerRuntime,
+} from '../src/app/container-runtime';
 import { countLabelled, ENGINE_SETUP_HINT, findEngine } from '../src/services/containers';
 
 jest.setTimeout(180_000);
@@ -16,7 +20,10 @@ async function getJson(app: ContainerApp, pathAndQuery: string): Promise<Record<
 async function hostServer(): Promise<{ port: number; close(): Promise<void> }> {
   const server = net.createServer((s) => s.end('hello\n'));
   await new Promise<void>((resolve) => server.listen({ host: '0.0.0.0', port: 0 }, resolve));
-  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 describe('container runtime: a hostile submission is contained', () => {
@@ -31,7 +38,10 @@ describe('container runtime: a hostile submission is contained', () => {
     other = await hostServer();
     runtime = await prepareContainerRuntime({
       workspace: HOSTILE,
-      env: { DATABASE_URL: `postgres://u:p@127.0.0.1:${service.port}/db`, PUBLIC_URL: 'http://localhost:3000' },
+      env: {
+        DATABASE_URL: `postgres://u:p@127.0.0.1:${service.port}/db`,
+        PUBLIC_URL: 'http://localhost:3000',
+      },
     });
   });
 
@@ -40,7 +50,8 @@ describe('container runtime: a hostile submission is contained', () => {
     await runtime?.dispose();
     await service?.close();
     await other?.close();
-    if (runId) expect(await countLabelled(runId)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    if (runId)
+      expect(await countLabelled(runId)).toEqual({ containers: 0, networks: 0, volumes: 0 });
   });
 
   it('runs the app as a non-root user and reaches the run services only through the relays', async () => {
@@ -49,9 +60,13 @@ describe('container runtime: a hostile submission is contained', () => {
     expect(await getJson(app, '/health')).toEqual({ status: 'ok', uid: 10001 });
     const dbUrl = new URL(runtime.env.DATABASE_URL!);
     expect(dbUrl.hostname).not.toBe('127.0.0.1');
-    expect(await getJson(app, `/connect?host=${dbUrl.hostname}&port=${dbUrl.port}`)).toEqual({ result: 'open' });
+    expect(await getJson(app, `/connect?host=${dbUrl.hostname}&port=${dbUrl.port}`)).toEqual({
+      result: 'open',
+    });
     // Another host service on the same gateway, not relayed: refused by the firewall.
-    expect((await getJson(app, `/connect?host=${dbUrl.hostname}&port=${other.port}`)).result).not.toBe('open');
+    expect(
+      (await getJson(app, `/connect?host=${dbUrl.hostname}&port=${other.port}`)).result,
+    ).not.toBe('open');
     // No egress.
     expect((await getJson(app, '/connect?host=1.1.1.1&port=80')).result).not.toBe('open');
     expect((await getJson(app, '/connect?host=151.101.0.223&port=443')).result).not.toBe('open');

@@ -37,12 +37,22 @@ describe('services from containers', () => {
   });
 
   it('gives each run its own database and role on the container Postgres', async () => {
-    const [a, b] = await Promise.all([createRunDatabase(services.databaseUrl), createRunDatabase(services.databaseUrl)]);
+    const [a, b] = await Promise.all([
+      createRunDatabase(services.databaseUrl),
+      createRunDatabase(services.databaseUrl),
+    ]);
     try {
       expect(a.name).not.toBe(b.name);
-      const client = new Client({ connectionString: a.appUrl(new URL(services.databaseUrl).hostname, Number(new URL(services.databaseUrl).port)) });
+      const client = new Client({
+        connectionString: a.appUrl(
+          new URL(services.databaseUrl).hostname,
+          Number(new URL(services.databaseUrl).port),
+        ),
+      });
       await client.connect();
-      const { rows } = await client.query<{ db: string; su: boolean }>('SELECT current_database() AS db, usesuper AS su FROM pg_user WHERE usename = current_user');
+      const { rows } = await client.query<{ db: string; su: boolean }>(
+        'SELECT current_database() AS db, usesuper AS su FROM pg_user WHERE usename = current_user',
+      );
       await client.end();
       expect(rows).toEqual([{ db: a.name, su: false }]);
     } finally {
@@ -67,11 +77,15 @@ describe('cleanup by label', () => {
 
   it('removes the containers of an interrupted checker (its process is gone)', async () => {
     const runId = `interrupted-${randomBytes(4).toString('hex')}`;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'interrupted-run.ts'), runId], {
-      cwd: path.join(__dirname, '..', '..'),
-      encoding: 'utf8',
-      timeout: 90_000,
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'fixtures', 'interrupted-run.ts'), runId],
+      {
+        cwd: path.join(__dirname, '..', '..'),
+        encoding: 'utf8',
+        timeout: 90_000,
+      },
+    );
     expect(child.signal).toBe('SIGKILL');
     expect(await countLabelled(runId)).toEqual({ containers: 2, networks: 0, volumes: 0 });
     const removed = await removeLabelled({ orphansOnly: true });
@@ -82,8 +96,17 @@ describe('cleanup by label', () => {
 
 describe('image names are configuration', () => {
   it('uses the official images without a local build, the local build when present, and env overrides first', () => {
-    expect(resolveImages({}, '/nonexistent/images.json')).toEqual({ postgres: 'postgres:16-alpine', redis: 'redis:7-alpine', node: 'node:20-slim', local: false });
-    expect(() => resolveImages({ SANDBOX_LOCAL_IMAGES: '1' }, '/nonexistent/images.json')).toThrow(/build\.sh/);
-    expect(resolveImages({ SANDBOX_REDIS_IMAGE: 'my/redis:1' }, '/nonexistent/images.json').redis).toBe('my/redis:1');
+    expect(resolveImages({}, '/nonexistent/images.json')).toEqual({
+      postgres: 'postgres:16-alpine',
+      redis: 'redis:7-alpine',
+      node: 'node:20-slim',
+      local: false,
+    });
+    expect(() => resolveImages({ SANDBOX_LOCAL_IMAGES: '1' }, '/nonexistent/images.json')).toThrow(
+      /build\.sh/,
+    );
+    expect(
+      resolveImages({ SANDBOX_REDIS_IMAGE: 'my/redis:1' }, '/nonexistent/images.json').redis,
+    ).toBe('my/redis:1');
   });
 });

@@ -2,13 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcrypt';
-import {
-  createWorld,
-  freePort,
-  json,
-  signupAndLogin,
-  uniqueEmail,
-} from '../test/async-support';
+import { createWorld, freePort, json, signupAndLogin, uniqueEmail } from '../test/async-support';
 import { load, median, type LoadResult } from './load';
 import { buildServers, spawnAppCompiled, spawnBareCompiled, stopServer } from './servers';
 import { wsLatency } from './ws-latency';

@@ -25,13 +25,20 @@ function binPath(dir: string): string {
     bins.push(path.join(d, 'node_modules', '.bin'));
     if (path.dirname(d) === d) break;
   }
-  return [...bins, path.dirname(process.execPath), process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(path.delimiter);
+  return [
+    ...bins,
+    path.dirname(process.execPath),
+    process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+  ].join(path.delimiter);
 }
 
 /** Only what the app needs: no checker secrets leak into learner code. */
 function baseEnv(ws: Workspace, sandbox: AppSandbox | undefined): Record<string, string> {
   const keep = ['LANG', 'LC_ALL', 'TZ', 'NODE_EXTRA_CA_CERTS', 'TMPDIR'];
-  const env: Record<string, string> = { PATH: binPath(ws.dir), HOME: sandbox?.user ? os.tmpdir() : os.homedir() };
+  const env: Record<string, string> = {
+    PATH: binPath(ws.dir),
+    HOME: sandbox?.user ? os.tmpdir() : os.homedir(),
+  };
   for (const k of keep) if (process.env[k]) env[k] = process.env[k];
   return env;
 }
@@ -76,9 +83,16 @@ export class AppProcess {
     const { workspace: ws, sandbox } = this.opts;
     const script = ws.startScript.trim();
     const body = isSimpleCommand(script) ? `exec ${script}` : script;
-    const [cmd, ...args] = [...(sandbox?.prlimit ?? []), '/bin/sh', '-c', `${sandbox?.enterPrefix ?? ''}${body}`];
+    const [cmd, ...args] = [
+      ...(sandbox?.prlimit ?? []),
+      '/bin/sh',
+      '-c',
+      `${sandbox?.enterPrefix ?? ''}${body}`,
+    ];
     this.exit = undefined;
-    this.logs.append(`--- starting: ${script} (PORT=${this.port}${sandbox ? `; ${sandbox.describe()}` : ''})\n`);
+    this.logs.append(
+      `--- starting: ${script} (PORT=${this.port}${sandbox ? `; ${sandbox.describe()}` : ''})\n`,
+    );
     const child = spawn(cmd!, args, {
       cwd: ws.dir,
       env: { ...baseEnv(ws, sandbox), ...this.opts.env, PORT: String(this.port) },
@@ -112,15 +126,31 @@ export class AppProcess {
       if (signal?.aborted) throw new SetupError('checker', 'ABORTED', 'The run was interrupted.');
       if (exit) {
         const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        throw new SetupError('submission', 'APP_EXITED', `your app ${how} before it listened on PORT=${this.port}. Its last lines of output are below.`, this.logs.tail());
+        throw new SetupError(
+          'submission',
+          'APP_EXITED',
+          `your app ${how} before it listened on PORT=${this.port}. Its last lines of output are below.`,
+          this.logs.tail(),
+        );
       }
       if ((await canConnect(this.port, '127.0.0.1', 200)) && (await answersHttp(this.port))) return;
       await new Promise((r) => setTimeout(r, 25));
     }
-    const elsewhere = this.child?.pid ? listeningPorts([this.child.pid, ...descendants(this.child.pid)]).filter((p) => p !== this.port) : [];
+    const elsewhere = this.child?.pid
+      ? listeningPorts([this.child.pid, ...descendants(this.child.pid)]).filter(
+          (p) => p !== this.port,
+        )
+      : [];
     await this.kill();
-    const hint = elsewhere.length ? ` It listens on port ${elsewhere.join(', ')} instead: read the port from process.env.PORT.` : '';
-    throw new SetupError('submission', 'APP_NOT_LISTENING', `your app did not listen on PORT=${this.port} within ${limitMs / 1000} s.${hint}`, this.logs.tail());
+    const hint = elsewhere.length
+      ? ` It listens on port ${elsewhere.join(', ')} instead: read the port from process.env.PORT.`
+      : '';
+    throw new SetupError(
+      'submission',
+      'APP_NOT_LISTENING',
+      `your app did not listen on PORT=${this.port} within ${limitMs / 1000} s.${hint}`,
+      this.logs.tail(),
+    );
   }
 
   /** The learner's node process: the root when the script was exec'd, else the first non-shell descendant. */
@@ -145,7 +175,9 @@ export class AppProcess {
     if (!this.child) return null;
     if (this.exit) return this.exit;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    const timeout = new Promise<null>(
+      (resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)),
+    );
     const r = await Promise.race([this.exited, timeout]);
     clearTimeout(timer);
     return r;
@@ -163,10 +195,13 @@ export class AppProcess {
 /** Anything HTTP answering `GET /health` (or `/`) means the app is up. */
 function answersHttp(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/health', timeout: 1000, agent: false }, (res) => {
-      res.resume();
-      resolve(true);
-    });
+    const req = http.get(
+      { host: '127.0.0.1', port, path: '/health', timeout: 1000, agent: false },
+      (res) => {
+        res.resume();
+        resolve(true);
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });

@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, cpSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  cpSync,
+} from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -26,7 +34,8 @@ function readJson(file: string): Json | undefined {
   }
 }
 
-const strings = (v: unknown): Record<string, string> => (v && typeof v === 'object' ? (v as Record<string, string>) : {});
+const strings = (v: unknown): Record<string, string> =>
+  v && typeof v === 'object' ? (v as Record<string, string>) : {};
 
 function tsconfigs(workspace: string): string[] {
   return readdirSync(workspace).filter((f) => /^tsconfig.*\.json$/.test(f));
@@ -38,7 +47,11 @@ function outsideExtends(workspace: string): ParentNeeds['extends'] {
     const ext = readJson(path.join(workspace, file))?.extends;
     if (typeof ext !== 'string' || !ext.startsWith('.')) continue;
     const target = path.resolve(workspace, ext);
-    if (path.relative(workspace, target).startsWith('..') && statSync(target, { throwIfNoEntry: false })?.isFile()) found.push({ file, target });
+    if (
+      path.relative(workspace, target).startsWith('..') &&
+      statSync(target, { throwIfNoEntry: false })?.isFile()
+    )
+      found.push({ file, target });
   }
   return found;
 }
@@ -58,22 +71,37 @@ function binNames(root: string, pkg: string): string[] {
   return Object.keys(strings(bin));
 }
 
-function rootDevDependencies(workspace: string, extended: ParentNeeds['extends']): Record<string, string> {
+function rootDevDependencies(
+  workspace: string,
+  extended: ParentNeeds['extends'],
+): Record<string, string> {
   const root = monorepoRoot(workspace);
   if (!root) return {};
   const own = readJson(path.join(workspace, 'package.json')) ?? {};
-  const declared = new Set([...Object.keys(strings(own.dependencies)), ...Object.keys(strings(own.devDependencies))]);
+  const declared = new Set([
+    ...Object.keys(strings(own.dependencies)),
+    ...Object.keys(strings(own.devDependencies)),
+  ]);
   const scripts = Object.values(strings(own.scripts)).join('\n');
   const types = new Set(
-    [...tsconfigs(workspace).map((f) => path.join(workspace, f)), ...extended.map((e) => e.target)].flatMap((f) => {
+    [
+      ...tsconfigs(workspace).map((f) => path.join(workspace, f)),
+      ...extended.map((e) => e.target),
+    ].flatMap((f) => {
       const t = (readJson(f)?.compilerOptions as Json | undefined)?.types;
       return Array.isArray(t) ? t.filter((x): x is string => typeof x === 'string') : [];
     }),
   );
   const needed: Record<string, string> = {};
-  for (const [name, range] of Object.entries(strings(readJson(path.join(root, 'package.json'))?.devDependencies))) {
+  for (const [name, range] of Object.entries(
+    strings(readJson(path.join(root, 'package.json'))?.devDependencies),
+  )) {
     if (declared.has(name)) continue;
-    const usedBin = binNames(root, name).some((bin) => new RegExp(`(^|[\\s;&|(])${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm').test(scripts));
+    const usedBin = binNames(root, name).some((bin) =>
+      new RegExp(`(^|[\\s;&|(])${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm').test(
+        scripts,
+      ),
+    );
     const usedTypes = name.startsWith('@types/') && types.has(name.slice('@types/'.length));
     if (usedBin || usedTypes) needed[name] = range;
   }
@@ -87,7 +115,10 @@ export function parentNeeds(workspace: string): ParentNeeds {
 
 /** Text that changes when what is taken from the parent changes (part of the image tag). */
 export function parentNeedsFingerprint(needs: ParentNeeds): string {
-  return JSON.stringify([needs.extends.map((e) => [e.file, readFileSync(e.target, 'utf8')]), needs.devDependencies]);
+  return JSON.stringify([
+    needs.extends.map((e) => [e.file, readFileSync(e.target, 'utf8')]),
+    needs.devDependencies,
+  ]);
 }
 
 /** Writes the parent's pieces into the build context (a copy of the workspace). */
@@ -97,7 +128,10 @@ export function applyParentNeeds(context: string, needs: ParentNeeds): void {
     mkdirSync(path.join(context, INLINED_DIR), { recursive: true });
     cpSync(target, path.join(context, copy));
     const config = readJson(path.join(context, file)) ?? {};
-    writeFileSync(path.join(context, file), `${JSON.stringify({ ...config, extends: `./${copy}` }, null, 2)}\n`);
+    writeFileSync(
+      path.join(context, file),
+      `${JSON.stringify({ ...config, extends: `./${copy}` }, null, 2)}\n`,
+    );
   }
   const pkgFile = path.join(context, 'package.json');
   if (Object.keys(needs.devDependencies).length && existsSync(pkgFile)) {

@@ -9,7 +9,13 @@ import { spawnSync } from 'node:child_process';
 import type Dockerode from 'dockerode';
 import { GenericContainer, ImageName, getContainerRuntimeClient } from 'testcontainers';
 import type { AppExit } from '../harness/api';
-import { LABEL_RUN, resolveImages, runLabels, useEngine, type SandboxImages } from '../services/containers';
+import {
+  LABEL_RUN,
+  resolveImages,
+  runLabels,
+  useEngine,
+  type SandboxImages,
+} from '../services/containers';
 import { applyParentNeeds, parentNeeds, parentNeedsFingerprint } from './container-build-context';
 import { LogBuffer } from './log-buffer';
 import { SetupError } from './setup-error';
@@ -54,17 +60,26 @@ function dockerDir(): string {
       // keep looking upwards
     }
   }
-  throw new SetupError('checker', 'NO_DOCKERFILE', 'docker/learner-app.Dockerfile was not found next to the checker.');
+  throw new SetupError(
+    'checker',
+    'NO_DOCKERFILE',
+    'docker/learner-app.Dockerfile was not found next to the checker.',
+  );
 }
 
 /** Hash of the files the image is built from (what npm ci and the build see). */
-function hashTree(dir: string, hash = createHash('sha256'), rel = ''): ReturnType<typeof createHash> {
+function hashTree(
+  dir: string,
+  hash = createHash('sha256'),
+  rel = '',
+): ReturnType<typeof createHash> {
   for (const name of readdirSync(path.join(dir, rel)).sort()) {
     if (SKIPPED.has(name)) continue;
     const file = path.join(rel, name);
     const st = statSync(path.join(dir, file));
     if (st.isDirectory()) hashTree(dir, hash, file);
-    else if (st.isFile()) hash.update(`${file}\0${st.mode & 0o111}\0`).update(readFileSync(path.join(dir, file)));
+    else if (st.isFile())
+      hash.update(`${file}\0${st.mode & 0o111}\0`).update(readFileSync(path.join(dir, file)));
   }
   return hash;
 }
@@ -79,17 +94,27 @@ export async function buildWorkspaceImage(
 ): Promise<string> {
   const dockerfile = path.join(dockerDir(), 'learner-app.Dockerfile');
   const needs = parentNeeds(workspace);
-  const hash = hashTree(workspace).update(opts.images.node).update(readFileSync(dockerfile)).update(parentNeedsFingerprint(needs)).digest('hex').slice(0, 16);
+  const hash = hashTree(workspace)
+    .update(opts.images.node)
+    .update(readFileSync(dockerfile))
+    .update(parentNeedsFingerprint(needs))
+    .digest('hex')
+    .slice(0, 16);
   const image = `${WORKSPACE_IMAGE_REPO}:${hash}`;
   const client = await getContainerRuntimeClient();
   if (await client.image.exists(ImageName.fromString(image)).catch(() => false)) {
     opts.onProgress?.(`Reusing the image of this workspace (${image})`);
     return image;
   }
-  opts.onProgress?.('Building your workspace into an image (npm ci, npm run build) inside a container...');
+  opts.onProgress?.(
+    'Building your workspace into an image (npm ci, npm run build) inside a container...',
+  );
   const context = mkdtempSync(path.join(os.tmpdir(), 'sandbox-build-'));
   try {
-    cpSync(workspace, context, { recursive: true, filter: (src) => !SKIPPED.has(path.basename(src)) || src === workspace });
+    cpSync(workspace, context, {
+      recursive: true,
+      filter: (src) => !SKIPPED.has(path.basename(src)) || src === workspace,
+    });
     cpSync(dockerfile, path.join(context, 'Dockerfile.sandbox'));
     applyParentNeeds(context, needs);
     const build = GenericContainer.fromDockerfile(context, 'Dockerfile.sandbox')
@@ -97,12 +122,20 @@ export async function buildWorkspaceImage(
       .build(image, { deleteOnExit: false });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the build took longer than ${opts.limits.buildTimeoutMs / 1000} s`)), opts.limits.buildTimeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(new Error(`the build took longer than ${opts.limits.buildTimeoutMs / 1000} s`)),
+        opts.limits.buildTimeoutMs,
+      );
     });
     await Promise.race([build, timeout]).finally(() => clearTimeout(timer));
     return image;
   } catch (e) {
-    throw new SetupError('submission', 'BUILD_FAILED', `npm install or npm run build failed inside the build container: ${(e as Error).message}`);
+    throw new SetupError(
+      'submission',
+      'BUILD_FAILED',
+      `npm install or npm run build failed inside the build container: ${(e as Error).message}`,
+    );
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
@@ -137,7 +170,9 @@ async function startRelay(targetPort: number, subnetPrefix: string): Promise<Rel
     }
     client.pipe(upstream).pipe(client);
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen({ host: '0.0.0.0', port: 0 }, resolve));
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen({ host: '0.0.0.0', port: 0 }, resolve),
+  );
   return {
     port: (server.address() as net.AddressInfo).port,
     close: () =>
@@ -161,15 +196,31 @@ interface RunNetwork {
 /** An internal network (no route out); the host answers on its gateway, firewalled to the relay ports. */
 async function createRunNetwork(docker: Dockerode, runId: string): Promise<RunNetwork> {
   const name = `sandbox-${runId}`;
-  const network = await docker.createNetwork({ Name: name, Internal: true, Labels: runLabels(runId), CheckDuplicate: true });
-  const info = (await network.inspect()) as { IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] } };
+  const network = await docker.createNetwork({
+    Name: name,
+    Internal: true,
+    Labels: runLabels(runId),
+    CheckDuplicate: true,
+  });
+  const info = (await network.inspect()) as {
+    IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] };
+  };
   const config = info.IPAM?.Config?.[0];
   if (!config?.Subnet || !config.Gateway) {
     await network.remove().catch(() => undefined);
-    throw new SetupError('checker', 'NETWORK', `the container network ${name} has no subnet/gateway`);
+    throw new SetupError(
+      'checker',
+      'NETWORK',
+      `the container network ${name} has no subnet/gateway`,
+    );
   }
   const subnetPrefix = config.Subnet.split('/')[0]!.split('.').slice(0, 3).join('.') + '.';
-  return { name, gateway: config.Gateway, subnetPrefix, remove: () => network.remove().then(() => undefined) };
+  return {
+    name,
+    gateway: config.Gateway,
+    subnetPrefix,
+    remove: () => network.remove().then(() => undefined),
+  };
 }
 
 /**
@@ -182,10 +233,15 @@ function firewall(subnet: string, ports: number[]): () => void {
   const allowed = ports.length ? ['-m', 'multiport', '!', '--dports', ports.join(',')] : [];
   const rule = [...from, '-p', 'tcp', ...allowed, '-j', 'REJECT'];
   const udp = [...from, '-p', 'udp', '-j', 'REJECT'];
-  const run = (op: string, r: string[]): boolean => spawnSync('iptables', ['-w', '5', op, ...r], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  const run = (op: string, r: string[]): boolean =>
+    spawnSync('iptables', ['-w', '5', op, ...r], { stdio: 'ignore', timeout: 10_000 }).status === 0;
   // The engine just gave this subnet to our new network: rules for it are a killed run's leftovers, and would refuse our relays.
-  const listed = spawnSync('iptables', ['-w', '5', '-S', 'INPUT'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
-  for (const line of listed.split('\n').filter((l) => l.startsWith('-A INPUT ') && l.includes(` -s ${subnet}0/24 `))) {
+  const listed =
+    spawnSync('iptables', ['-w', '5', '-S', 'INPUT'], { encoding: 'utf8', timeout: 10_000 })
+      .stdout ?? '';
+  for (const line of listed
+    .split('\n')
+    .filter((l) => l.startsWith('-A INPUT ') && l.includes(` -s ${subnet}0/24 `))) {
     run('-D', line.split(' ').slice(1));
   }
   const added = [rule, udp].filter((r) => run('-I', r));
@@ -244,19 +300,34 @@ export class ContainerApp {
     if (this.running) throw new Error('the app is already running');
     await this.remove();
     const { limits } = this.opts;
-    const env = { ...this.opts.env, PORT: String(APP_PORT), HOME: '/tmp', NODE_ENV: this.opts.env.NODE_ENV ?? 'production' };
+    const env = {
+      ...this.opts.env,
+      PORT: String(APP_PORT),
+      HOME: '/tmp',
+      NODE_ENV: this.opts.env.NODE_ENV ?? 'production',
+    };
     const container = await this.docker.createContainer({
       Image: this.opts.image,
       name: `sandbox-${this.opts.runId}-app-${randomBytes(3).toString('hex')}`,
       Entrypoint: ['/bin/sh', '-c'],
       // Like npm start, without npm in between: signals reach the learner's process directly.
-      Cmd: ['script=$(node -p "require(\'./package.json\').scripts.start"); exec /bin/sh -c "exec $script"'],
+      Cmd: [
+        'script=$(node -p "require(\'./package.json\').scripts.start"); exec /bin/sh -c "exec $script"',
+      ],
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       User: '10001:10001',
       WorkingDir: '/app',
       Labels: runLabels(this.opts.runId),
       // A restart keeps the address, so the instance's URL (and clients holding it) stay valid.
-      ...(this.address ? { NetworkingConfig: { EndpointsConfig: { [this.opts.network]: { IPAMConfig: { IPv4Address: this.address } } } } } : {}),
+      ...(this.address
+        ? {
+            NetworkingConfig: {
+              EndpointsConfig: {
+                [this.opts.network]: { IPAMConfig: { IPv4Address: this.address } },
+              },
+            },
+          }
+        : {}),
       HostConfig: {
         NetworkMode: this.opts.network,
         Memory: limits.memoryBytes,
@@ -272,13 +343,19 @@ export class ContainerApp {
     });
     this.container = container;
     this.exit = undefined;
-    this.logs.append(`--- starting your app in a container (${this.opts.image}; ${describeLimits(limits)})\n`);
+    this.logs.append(
+      `--- starting your app in a container (${this.opts.image}; ${describeLimits(limits)})\n`,
+    );
     await this.attachOutput(container);
     await container.start();
     const info = await container.inspect();
     this.address = info.NetworkSettings.Networks[this.opts.network]?.IPAddress ?? '';
     this.exited = container.wait().then(
-      (r: { StatusCode: number }) => this.setExit({ code: r.StatusCode >= 128 ? null : r.StatusCode, signal: r.StatusCode >= 128 ? signalName(r.StatusCode - 128) : null }),
+      (r: { StatusCode: number }) =>
+        this.setExit({
+          code: r.StatusCode >= 128 ? null : r.StatusCode,
+          signal: r.StatusCode >= 128 ? signalName(r.StatusCode - 128) : null,
+        }),
       () => this.setExit({ code: null, signal: null }),
     );
     this.deadline = setTimeout(() => void this.kill(), limits.maxRunMs);
@@ -293,7 +370,12 @@ export class ContainerApp {
 
   /** Streams stdout/stderr into the log buffer, up to the output cap. */
   private async attachOutput(container: Dockerode.Container): Promise<void> {
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true, logs: false });
+    const stream = await container.attach({
+      stream: true,
+      stdout: true,
+      stderr: true,
+      logs: false,
+    });
     const out = new PassThrough();
     let seen = 0;
     let capped = false;
@@ -302,7 +384,9 @@ export class ContainerApp {
       if (seen <= this.opts.limits.maxOutputBytes) this.logs.append(chunk);
       else if (!capped) {
         capped = true;
-        this.logs.append(`\n--- output cap of ${this.opts.limits.maxOutputBytes} bytes reached: further output dropped\n`);
+        this.logs.append(
+          `\n--- output cap of ${this.opts.limits.maxOutputBytes} bytes reached: further output dropped\n`,
+        );
       }
     });
     this.docker.modem.demuxStream(stream, out, out);
@@ -314,14 +398,26 @@ export class ContainerApp {
     while (Date.now() < deadline) {
       if (signal?.aborted) throw new SetupError('checker', 'ABORTED', 'The run was interrupted.');
       if (this.exit) {
-        const how = this.exit.signal ? `was killed by ${this.exit.signal}` : `exited with code ${this.exit.code}`;
-        throw new SetupError('submission', 'APP_EXITED', `your app ${how} before it listened on PORT=${APP_PORT}. Its last lines of output are below.`, this.logs.tail());
+        const how = this.exit.signal
+          ? `was killed by ${this.exit.signal}`
+          : `exited with code ${this.exit.code}`;
+        throw new SetupError(
+          'submission',
+          'APP_EXITED',
+          `your app ${how} before it listened on PORT=${APP_PORT}. Its last lines of output are below.`,
+          this.logs.tail(),
+        );
       }
       if (this.address && (await answersHttp(this.address, APP_PORT))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     await this.kill();
-    throw new SetupError('submission', 'APP_NOT_LISTENING', `your app did not listen on PORT=${APP_PORT} within ${timeoutMs / 1000} s.`, this.logs.tail());
+    throw new SetupError(
+      'submission',
+      'APP_NOT_LISTENING',
+      `your app did not listen on PORT=${APP_PORT} within ${timeoutMs / 1000} s.`,
+      this.logs.tail(),
+    );
   }
 
   signal(sig: NodeJS.Signals): void {
@@ -332,7 +428,9 @@ export class ContainerApp {
     if (!this.container) return null;
     if (this.exit) return this.exit;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    const timeout = new Promise<null>(
+      (resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)),
+    );
     const r = await Promise.race([this.exited, timeout]);
     clearTimeout(timer);
     return r;
@@ -410,7 +508,9 @@ export interface ContainerRuntimeOptions {
  * relays the app's Postgres/Redis/SMTP URLs (host ports, e.g. the fault proxies and the mail
  * sink) through the network's gateway. The app reaches nothing else.
  */
-export async function prepareContainerRuntime(opts: ContainerRuntimeOptions): Promise<ContainerRuntime> {
+export async function prepareContainerRuntime(
+  opts: ContainerRuntimeOptions,
+): Promise<ContainerRuntime> {
   await useEngine().catch((e: Error) => {
     throw new SetupError('checker', 'NO_ENGINE', e.message);
   });
@@ -418,7 +518,13 @@ export async function prepareContainerRuntime(opts: ContainerRuntimeOptions): Pr
   const images = opts.images ?? resolveImages();
   const limits = opts.limits ?? containerLimits();
   const docker = (await getContainerRuntimeClient()).container.dockerode;
-  const image = opts.image ?? await buildWorkspaceImage(opts.workspace, { images, limits, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  const image =
+    opts.image ??
+    (await buildWorkspaceImage(opts.workspace, {
+      images,
+      limits,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    }));
   const network = await createRunNetwork(docker, runId);
   const relays: Relay[] = [];
   const apps: ContainerApp[] = [];
@@ -429,15 +535,25 @@ export async function prepareContainerRuntime(opts: ContainerRuntimeOptions): Pr
     for (const relay of relays.splice(0)) await relay.close();
     await network.remove().catch(() => undefined);
     // Anything else this run left (e.g. a container whose removal failed above).
-    const left = await docker.listContainers({ all: true, filters: { label: [`${LABEL_RUN}=${runId}`] } });
-    for (const c of left) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_RUN}=${runId}`] },
+    });
+    for (const c of left)
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
   };
   try {
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(opts.env)) {
       env[key] = await relayUrl(value, network, relays);
     }
-    unfirewall = firewall(network.subnetPrefix, relays.map((r) => r.port));
+    unfirewall = firewall(
+      network.subnetPrefix,
+      relays.map((r) => r.port),
+    );
     return {
       runId,
       image,
@@ -445,7 +561,14 @@ export async function prepareContainerRuntime(opts: ContainerRuntimeOptions): Pr
       limits,
       env,
       createApp(logs) {
-        const app = new ContainerApp(docker, { image, runId, network: network.name, env, limits, ...(logs ? { logs } : {}) });
+        const app = new ContainerApp(docker, {
+          image,
+          runId,
+          network: network.name,
+          env,
+          limits,
+          ...(logs ? { logs } : {}),
+        });
         apps.push(app);
         return app;
       },

@@ -13,7 +13,10 @@ const BUILD_TIMEOUT_MS = 2 * 60_000;
 /** True when every dependency resolves by Node's lookup from the workspace (covers hoisted monorepo installs). */
 export function dependenciesResolvable(ws: Workspace): boolean {
   const req = createRequire(path.join(ws.dir, 'package.json'));
-  const names = [...Object.keys(ws.pkg.dependencies ?? {}), ...Object.keys(ws.pkg.devDependencies ?? {})];
+  const names = [
+    ...Object.keys(ws.pkg.dependencies ?? {}),
+    ...Object.keys(ws.pkg.devDependencies ?? {}),
+  ];
   return names.every((name) => {
     try {
       req.resolve(`${name}/package.json`);
@@ -25,15 +28,35 @@ export function dependenciesResolvable(ws: Workspace): boolean {
   });
 }
 
-export async function installDependencies(ws: Workspace, onProgress?: (m: string) => void, signal?: AbortSignal): Promise<void> {
+export async function installDependencies(
+  ws: Workspace,
+  onProgress?: (m: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   if (dependenciesResolvable(ws)) return;
-  const args = ws.hasLockFile ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
+  const args = ws.hasLockFile
+    ? ['ci', '--no-audit', '--no-fund']
+    : ['install', '--no-audit', '--no-fund'];
   onProgress?.(`npm ${args[0]}...`);
-  const r = await runCommand('npm', args, { cwd: ws.dir, timeoutMs: INSTALL_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+  const r = await runCommand('npm', args, {
+    cwd: ws.dir,
+    timeoutMs: INSTALL_TIMEOUT_MS,
+    ...(signal ? { signal } : {}),
+  });
   if (r.timedOut)
-    throw new SetupError('submission', 'INSTALL_TIMEOUT', `npm ${args[0]} did not finish within ${INSTALL_TIMEOUT_MS / 1000} s. Check your network and your package.json.`, r.output);
+    throw new SetupError(
+      'submission',
+      'INSTALL_TIMEOUT',
+      `npm ${args[0]} did not finish within ${INSTALL_TIMEOUT_MS / 1000} s. Check your network and your package.json.`,
+      r.output,
+    );
   if (r.code !== 0)
-    throw new SetupError('submission', 'INSTALL_FAILED', `npm ${args[0]} failed (exit ${r.code}). Run it yourself in your workspace and fix the error it prints.`, r.output);
+    throw new SetupError(
+      'submission',
+      'INSTALL_FAILED',
+      `npm ${args[0]} failed (exit ${r.code}). Run it yourself in your workspace and fix the error it prints.`,
+      r.output,
+    );
 }
 
 const NOT_HASHED = new Set(['node_modules', '.git', 'coverage', '.sandbox']);
@@ -60,15 +83,37 @@ export function workspaceHash(dir: string): string {
   return h.digest('hex');
 }
 
-export async function buildIfNeeded(ws: Workspace, onProgress?: (m: string) => void, signal?: AbortSignal): Promise<void> {
+export async function buildIfNeeded(
+  ws: Workspace,
+  onProgress?: (m: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   if (!ws.hasBuild) return;
-  const stamp = cacheDir('builds', `${createHash('sha256').update(ws.dir).digest('hex').slice(0, 16)}.hash`);
+  const stamp = cacheDir(
+    'builds',
+    `${createHash('sha256').update(ws.dir).digest('hex').slice(0, 16)}.hash`,
+  );
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === workspaceHash(ws.dir)) return;
   onProgress?.('npm run build...');
-  const r = await runCommand('npm', ['run', 'build'], { cwd: ws.dir, timeoutMs: BUILD_TIMEOUT_MS, ...(signal ? { signal } : {}) });
-  if (r.timedOut) throw new SetupError('submission', 'BUILD_TIMEOUT', `npm run build did not finish within ${BUILD_TIMEOUT_MS / 1000} s.`, r.output);
+  const r = await runCommand('npm', ['run', 'build'], {
+    cwd: ws.dir,
+    timeoutMs: BUILD_TIMEOUT_MS,
+    ...(signal ? { signal } : {}),
+  });
+  if (r.timedOut)
+    throw new SetupError(
+      'submission',
+      'BUILD_TIMEOUT',
+      `npm run build did not finish within ${BUILD_TIMEOUT_MS / 1000} s.`,
+      r.output,
+    );
   if (r.code !== 0)
-    throw new SetupError('submission', 'BUILD_FAILED', `npm run build failed (exit ${r.code}). Run it in your workspace and fix the errors it prints.`, r.output);
+    throw new SetupError(
+      'submission',
+      'BUILD_FAILED',
+      `npm run build failed (exit ${r.code}). Run it in your workspace and fix the errors it prints.`,
+      r.output,
+    );
   mkdirSync(path.dirname(stamp), { recursive: true });
   writeFileSync(stamp, workspaceHash(ws.dir));
 }

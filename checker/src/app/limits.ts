@@ -1,6 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { isRoot, lookupUser, type OsUser } from '../services/os-user';
 
@@ -28,12 +36,18 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 export const PIDS_MAX = 512;
 export const MEMORY_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 
-function tryCgroup(controller: string, name: string, settings: Record<string, string>, user?: OsUser): string | undefined {
+function tryCgroup(
+  controller: string,
+  name: string,
+  settings: Record<string, string>,
+  user?: OsUser,
+): string | undefined {
   const dir = path.join(CGROUP_ROOT, controller, name);
   try {
     if (!existsSync(path.join(CGROUP_ROOT, controller))) return undefined;
     mkdirSync(dir);
-    for (const [file, value] of Object.entries(settings)) writeFileSync(path.join(dir, file), value);
+    for (const [file, value] of Object.entries(settings))
+      writeFileSync(path.join(dir, file), value);
     if (user) chownSync(path.join(dir, 'cgroup.procs'), user.uid, user.gid);
     return dir;
   } catch {
@@ -48,7 +62,10 @@ function tryCgroup(controller: string, name: string, settings: Record<string, st
 
 /** Can `user` read the workspace (every parent searchable, package.json readable)? */
 function canRead(user: OsUser, workspace: string): boolean {
-  const r = spawnSync('test', ['-r', path.join(workspace, 'package.json')], { uid: user.uid, gid: user.gid });
+  const r = spawnSync('test', ['-r', path.join(workspace, 'package.json')], {
+    uid: user.uid,
+    gid: user.gid,
+  });
   return r.status === 0;
 }
 
@@ -74,7 +91,10 @@ function sweepOrphanCgroups(): void {
   }
 }
 
-export function createAppSandbox(workspace: string, opts: { unprivileged?: boolean } = {}): AppSandbox {
+export function createAppSandbox(
+  workspace: string,
+  opts: { unprivileged?: boolean } = {},
+): AppSandbox {
   sweepOrphanCgroups();
   const name = `backend-sandbox-${process.pid}-${randomBytes(3).toString('hex')}`;
   const nobody = isRoot() && opts.unprivileged !== false ? lookupUser('nobody') : undefined;
@@ -92,7 +112,10 @@ export function createAppSandbox(workspace: string, opts: { unprivileged?: boole
     pids: () =>
       groups.flatMap((g) => {
         try {
-          return readFileSync(path.join(g, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+          return readFileSync(path.join(g, 'cgroup.procs'), 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map(Number);
         } catch {
           return [];
         }

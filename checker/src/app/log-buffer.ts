@@ -9,7 +9,8 @@ export class LogBuffer {
     if (text.length > this.maxBytes) text = text.slice(-this.maxBytes);
     this.chunks.push(text);
     this.size += text.length;
-    while (this.size > this.maxBytes && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
+    while (this.size > this.maxBytes && this.chunks.length > 1)
+      this.size -= this.chunks.shift()!.length;
     if (this.chunks.length > 256) this.chunks = [this.chunks.join('')];
   }
 

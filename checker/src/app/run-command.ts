@@ -15,7 +15,12 @@ export function runCommand(
   opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number; signal?: AbortSignal },
 ): Promise<CommandResult> {
   const log = new LogBuffer(32 * 1024);
-  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.on('data', (c: Buffer) => log.append(c));
   child.stderr.on('data', (c: Buffer) => log.append(c));
   let timedOut = false;

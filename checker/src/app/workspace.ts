@@ -19,26 +19,49 @@ export interface Workspace {
 
 /** Checks that `dir` is an npm project with a start script, with messages that say what to do. */
 export function readWorkspace(dir: string): Workspace {
-  if (!path.isAbsolute(dir)) throw new SetupError('checker', 'WORKSPACE_NOT_ABSOLUTE', `The workspace path must be absolute (got "${dir}").`);
+  if (!path.isAbsolute(dir))
+    throw new SetupError(
+      'checker',
+      'WORKSPACE_NOT_ABSOLUTE',
+      `The workspace path must be absolute (got "${dir}").`,
+    );
   if (!existsSync(dir) || !statSync(dir).isDirectory())
-    throw new SetupError('checker', 'NO_WORKSPACE', `No workspace at ${dir}. Pass --workspace DIR, or run \`npx sandbox init\` to create one.`);
+    throw new SetupError(
+      'checker',
+      'NO_WORKSPACE',
+      `No workspace at ${dir}. Pass --workspace DIR, or run \`npx sandbox init\` to create one.`,
+    );
   const pkgPath = path.join(dir, 'package.json');
   if (!existsSync(pkgPath))
-    throw new SetupError('submission', 'NO_PACKAGE_JSON', `${dir} has no package.json. Your workspace must be an npm project (run \`npm init -y\` there, or start from \`npx sandbox init\`).`);
+    throw new SetupError(
+      'submission',
+      'NO_PACKAGE_JSON',
+      `${dir} has no package.json. Your workspace must be an npm project (run \`npm init -y\` there, or start from \`npx sandbox init\`).`,
+    );
   let pkg: PackageJson;
   try {
     pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as PackageJson;
   } catch (e) {
-    throw new SetupError('submission', 'BAD_PACKAGE_JSON', `package.json is not valid JSON: ${(e as Error).message}. Fix it and check again.`);
+    throw new SetupError(
+      'submission',
+      'BAD_PACKAGE_JSON',
+      `package.json is not valid JSON: ${(e as Error).message}. Fix it and check again.`,
+    );
   }
   const startScript = pkg.scripts?.start;
   if (!startScript?.trim())
-    throw new SetupError('submission', 'NO_START_SCRIPT', 'package.json has no "start" script. Add one that starts your server, e.g. "scripts": { "start": "node dist/server.js" }.');
+    throw new SetupError(
+      'submission',
+      'NO_START_SCRIPT',
+      'package.json has no "start" script. Add one that starts your server, e.g. "scripts": { "start": "node dist/server.js" }.',
+    );
   return {
     dir,
     pkg,
     startScript,
     hasBuild: Boolean(pkg.scripts?.build?.trim()),
-    hasLockFile: existsSync(path.join(dir, 'package-lock.json')) || existsSync(path.join(dir, 'npm-shrinkwrap.json')),
+    hasLockFile:
+      existsSync(path.join(dir, 'package-lock.json')) ||
+      existsSync(path.join(dir, 'npm-shrinkwrap.json')),
   };
 }

@@ -18,7 +18,12 @@ const MIN_NODE = [20, 19] as const;
 export function probeNode(): Finding {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
-  return { name: 'Node.js', ok, detail: process.versions.node, ...(ok ? {} : { fix: `install Node.js ${MIN_NODE.join('.')} or newer` }) };
+  return {
+    name: 'Node.js',
+    ok,
+    detail: process.versions.node,
+    ...(ok ? {} : { fix: `install Node.js ${MIN_NODE.join('.')} or newer` }),
+  };
 }
 
 export async function probeNpm(): Promise<Finding> {
@@ -32,8 +37,15 @@ export async function probeNpm(): Promise<Finding> {
 export function probePostgres(databaseUrl: string | undefined): Finding {
   if (databaseUrl) return { name: 'Postgres', ok: true, detail: `using ${redactUrl(databaseUrl)}` };
   const dirs = [...pathDirs(), ...postgresLibDirs()];
-  const missing = ['initdb', 'pg_ctl', 'postgres'].filter((bin) => !dirs.some((d) => existsSync(path.join(d, bin))));
-  if (missing.length === 0) return { name: 'Postgres', ok: true, detail: `binaries in ${dirs.find((d) => existsSync(path.join(d, 'initdb')))}` };
+  const missing = ['initdb', 'pg_ctl', 'postgres'].filter(
+    (bin) => !dirs.some((d) => existsSync(path.join(d, bin))),
+  );
+  if (missing.length === 0)
+    return {
+      name: 'Postgres',
+      ok: true,
+      detail: `binaries in ${dirs.find((d) => existsSync(path.join(d, 'initdb')))}`,
+    };
   return {
     name: 'Postgres',
     ok: false,
@@ -47,20 +59,31 @@ export function probeRedis(redisUrl: string | undefined): Finding {
   const dir = pathDirs().find((d) => existsSync(path.join(d, 'redis-server')));
   return dir
     ? { name: 'Redis', ok: true, detail: `redis-server in ${dir}` }
-    : { name: 'Redis', ok: false, detail: 'redis-server not found', fix: 'install Redis (e.g. `apt-get install redis-server`), or pass --redis-url, or use a container engine' };
+    : {
+        name: 'Redis',
+        ok: false,
+        detail: 'redis-server not found',
+        fix: 'install Redis (e.g. `apt-get install redis-server`), or pass --redis-url, or use a container engine',
+      };
 }
 
 /** A Docker-API engine: DOCKER_HOST, the Docker socket, or a Podman socket, that answers /_ping. */
 export async function probeContainerEngine(): Promise<{ finding: Finding; socket?: string }> {
   const candidates = engineSockets();
   for (const socket of candidates) {
-    if (await get(socket, '/_ping')) return { finding: { name: 'Container engine', ok: true, detail: `answering at ${socket}` }, socket };
+    if (await get(socket, '/_ping'))
+      return {
+        finding: { name: 'Container engine', ok: true, detail: `answering at ${socket}` },
+        socket,
+      };
   }
   return {
     finding: {
       name: 'Container engine',
       ok: false,
-      detail: candidates.length ? `no answer from ${candidates.join(', ')}` : 'no DOCKER_HOST, no Docker or Podman socket',
+      detail: candidates.length
+        ? `no answer from ${candidates.join(', ')}`
+        : 'no DOCKER_HOST, no Docker or Podman socket',
       fix: 'optional for local checks; for containers mode start Docker, or `podman system service --time=0 unix:///run/podman/podman.sock` and set DOCKER_HOST',
     },
   };
@@ -69,17 +92,33 @@ export async function probeContainerEngine(): Promise<{ finding: Finding; socket
 /** The images container mode needs (resolveImages: env overrides, docker/images/build.sh, or the official ones), as the engine lists them. */
 export async function probeImages(socket: string): Promise<Finding> {
   const body = await get(socket, '/images/json');
-  const tags = new Set(body ? (JSON.parse(body) as { RepoTags?: string[] | null }[]).flatMap((i) => i.RepoTags ?? []) : []);
+  const tags = new Set(
+    body
+      ? (JSON.parse(body) as { RepoTags?: string[] | null }[]).flatMap((i) => i.RepoTags ?? [])
+      : [],
+  );
   let wanted: SandboxImages;
   try {
     wanted = resolveImages();
   } catch (e) {
-    return { name: 'Images', ok: false, detail: (e as Error).message, fix: 'run docker/images/build.sh (builds them offline from Debian packages)' };
+    return {
+      name: 'Images',
+      ok: false,
+      detail: (e as Error).message,
+      fix: 'run docker/images/build.sh (builds them offline from Debian packages)',
+    };
   }
-  const has = (image: string): boolean => tags.has(image) || tags.has(image.includes('/') ? image : `docker.io/library/${image}`);
-  const roles = [['postgres', wanted.postgres], ['redis', wanted.redis], ['app runner', wanted.node]] as const;
+  const has = (image: string): boolean =>
+    tags.has(image) || tags.has(image.includes('/') ? image : `docker.io/library/${image}`);
+  const roles = [
+    ['postgres', wanted.postgres],
+    ['redis', wanted.redis],
+    ['app runner', wanted.node],
+  ] as const;
   const missing = roles.filter(([, image]) => !has(image));
-  const detail = roles.map(([role, image]) => `${role} ${image} ${has(image) ? 'present' : 'missing'}`).join(', ');
+  const detail = roles
+    .map(([role, image]) => `${role} ${image} ${has(image) ? 'present' : 'missing'}`)
+    .join(', ');
   if (!missing.length) return { name: 'Images', ok: true, detail };
   const fix = missing.every(([, i]) => i.startsWith('localhost/'))
     ? 'run docker/images/build.sh (rebuilds what is missing, offline)'
@@ -91,7 +130,11 @@ function engineSockets(): string[] {
   const host = process.env['DOCKER_HOST'];
   const fromEnv = host?.startsWith('unix://') ? [host.slice('unix://'.length)] : [];
   const runtimeDir = process.env['XDG_RUNTIME_DIR'];
-  const known = ['/var/run/docker.sock', '/run/podman/podman.sock', ...(runtimeDir ? [path.join(runtimeDir, 'podman/podman.sock')] : [])];
+  const known = [
+    '/var/run/docker.sock',
+    '/run/podman/podman.sock',
+    ...(runtimeDir ? [path.join(runtimeDir, 'podman/podman.sock')] : []),
+  ];
   return [...new Set([...fromEnv, ...known.filter((s) => existsSync(s))])];
 }
 

@@ -1,6 +1,14 @@
 import type { Command } from 'commander';
 import { colorFor, createStyle } from '../reporters/style';
-import { probeContainerEngine, probeImages, probeNode, probeNpm, probePostgres, probeRedis, type Finding } from './doctor-probes';
+import {
+  probeContainerEngine,
+  probeImages,
+  probeNode,
+  probeNpm,
+  probePostgres,
+  probeRedis,
+  type Finding,
+} from './doctor-probes';
 import { EXIT, exitAfterFlush } from './exit';
 
 interface DoctorFlags {
@@ -12,20 +20,37 @@ interface DoctorFlags {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('what this machine has for grading (Node, npm, Postgres, Redis, container engine, images); exit 0 when local mode can grade')
-    .option('--database-url <url>', 'a Postgres to use instead of local binaries', process.env['DATABASE_URL'])
-    .option('--redis-url <url>', 'a Redis to use instead of a local redis-server', process.env['REDIS_URL'])
+    .description(
+      'what this machine has for grading (Node, npm, Postgres, Redis, container engine, images); exit 0 when local mode can grade',
+    )
+    .option(
+      '--database-url <url>',
+      'a Postgres to use instead of local binaries',
+      process.env['DATABASE_URL'],
+    )
+    .option(
+      '--redis-url <url>',
+      'a Redis to use instead of a local redis-server',
+      process.env['REDIS_URL'],
+    )
     .option('--json', 'print the findings as JSON')
     .action(async (flags: DoctorFlags) => exitAfterFlush(await runDoctor(flags)));
 }
 
 async function runDoctor(flags: DoctorFlags): Promise<number> {
-  const local = [probeNode(), await probeNpm(), probePostgres(flags.databaseUrl), probeRedis(flags.redisUrl)];
+  const local = [
+    probeNode(),
+    await probeNpm(),
+    probePostgres(flags.databaseUrl),
+    probeRedis(flags.redisUrl),
+  ];
   const engine = await probeContainerEngine();
   const optional = [engine.finding, ...(engine.socket ? [await probeImages(engine.socket)] : [])];
   const canGradeLocally = local.every((f) => f.ok);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ canGradeLocally, canUseContainers: engine.finding.ok, findings: [...local, ...optional] }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ canGradeLocally, canUseContainers: engine.finding.ok, findings: [...local, ...optional] }, null, 2)}\n`,
+    );
   } else {
     const s = createStyle(colorFor(process.stdout));
     const line = (f: Finding, optionalFinding: boolean): string => {
@@ -33,8 +58,13 @@ async function runDoctor(flags: DoctorFlags): Promise<number> {
       return `${mark} ${f.name}: ${f.detail}${f.ok || !f.fix ? '' : `\n    ${s.dim(`-> ${f.fix}`)}`}`;
     };
     const out = [...local.map((f) => line(f, false)), ...optional.map((f) => line(f, true)), ''];
-    out.push(canGradeLocally ? s.green('This machine can grade in local mode (`npx sandbox check --services local`).') : s.red('Local mode cannot grade yet: fix the ✗ lines above.'));
-    if (engine.finding.ok) out.push('A container engine answers: `--services containers` is available.');
+    out.push(
+      canGradeLocally
+        ? s.green('This machine can grade in local mode (`npx sandbox check --services local`).')
+        : s.red('Local mode cannot grade yet: fix the ✗ lines above.'),
+    );
+    if (engine.finding.ok)
+      out.push('A container engine answers: `--services containers` is available.');
     process.stdout.write(`${out.join('\n')}\n`);
   }
   return canGradeLocally ? EXIT.ok : EXIT.cannotGrade;

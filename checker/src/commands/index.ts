@@ -8,4 +8,9 @@ import { registerServices } from './services';
 export type RegisterCommand = (program: Command) => void;
 
 /** Every `sandbox` subcommand, in the order `--help` lists them. Add a command: write commands/NAME.ts, list it here. */
-export const commands: RegisterCommand[] = [registerCheck, registerDoctor, registerServices, registerCourseCommands];
+export const commands: RegisterCommand[] = [
+  registerCheck,
+  registerDoctor,
+  registerServices,
+  registerCourseCommands,
+];

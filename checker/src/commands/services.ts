@@ -6,13 +6,19 @@ import { EXIT, exitAfterFlush } from './exit';
 export function registerServices(program: Command): void {
   const services = program
     .command('services')
-    .description('keep a private Postgres warm between checks, so a re-check skips starting it (up, down, status)');
+    .description(
+      'keep a private Postgres warm between checks, so a re-check skips starting it (up, down, status)',
+    );
   services
     .command('up')
-    .description('start the warm Postgres (no-op when it runs); `check` uses it until `services down`')
+    .description(
+      'start the warm Postgres (no-op when it runs); `check` uses it until `services down`',
+    )
     .action(async () => {
       const pg = await startWarmPostgres();
-      process.stdout.write(`Postgres is warm on 127.0.0.1:${pg.port} (pid ${pg.pid}). Stop it with \`npx sandbox services down\`.\n`);
+      process.stdout.write(
+        `Postgres is warm on 127.0.0.1:${pg.port} (pid ${pg.pid}). Stop it with \`npx sandbox services down\`.\n`,
+      );
       await exitAfterFlush(EXIT.ok);
     });
   services
@@ -20,7 +26,9 @@ export function registerServices(program: Command): void {
     .description('stop the warm Postgres and remove its files')
     .action(async () => {
       const stopped = await stopWarmPostgres();
-      process.stdout.write(stopped ? 'The warm Postgres is stopped.\n' : 'No warm Postgres was running.\n');
+      process.stdout.write(
+        stopped ? 'The warm Postgres is stopped.\n' : 'No warm Postgres was running.\n',
+      );
       await exitAfterFlush(EXIT.ok);
     });
   services

@@ -10,7 +10,8 @@ const CLEANUP_GRACE_MS = 10_000;
 
 function fileBridge(): FileBridge {
   const found = readBridge<FileBridge>(globalThis);
-  if (!found) throw new Error('check files run through `npx sandbox check`, not through jest directly');
+  if (!found)
+    throw new Error('check files run through `npx sandbox check`, not through jest directly');
   return found;
 }
 
@@ -30,12 +31,21 @@ export function check(name: string, meta: CheckMeta, fn: () => Promise<void>): v
   );
 }
 
-async function runCheck(bridge: RunBridge, fn: () => Promise<void>, timeoutMs: number): Promise<CheckOutcome> {
+async function runCheck(
+  bridge: RunBridge,
+  fn: () => Promise<void>,
+  timeoutMs: number,
+): Promise<CheckOutcome> {
   const notRun = bridge.stopReason();
   if (notRun) return { status: 'error', message: `not run: ${notRun}`, durationMs: 0 };
   if (bridge.setupFailure) {
     const { message, logs } = bridge.setupFailure;
-    return { status: 'fail', message, durationMs: 0, details: { summary: message, ...(logs ? { logs } : {}) } };
+    return {
+      status: 'fail',
+      message,
+      durationMs: 0,
+      details: { summary: message, ...(logs ? { logs } : {}) },
+    };
   }
   const started = performance.now();
   let outcome: CheckOutcome;
@@ -45,7 +55,13 @@ async function runCheck(bridge: RunBridge, fn: () => Promise<void>, timeoutMs: n
     outcome = { status: 'pass', message: '', durationMs: 0 };
   } catch (e) {
     const { status, message, details, hint } = classifyError(e);
-    outcome = { status, message, durationMs: 0, details: withLogs(details, bridge, status), ...(hint ? { hint } : {}) };
+    outcome = {
+      status,
+      message,
+      durationMs: 0,
+      details: withLogs(details, bridge, status),
+      ...(hint ? { hint } : {}),
+    };
   }
   try {
     await bridge.afterCheck();
@@ -60,7 +76,11 @@ async function runCheck(bridge: RunBridge, fn: () => Promise<void>, timeoutMs: n
   return { ...outcome, durationMs: Math.round(performance.now() - started) };
 }
 
-function withLogs(details: CheckOutcome['details'], bridge: RunBridge, status: CheckOutcome['status']): CheckOutcome['details'] {
+function withLogs(
+  details: CheckOutcome['details'],
+  bridge: RunBridge,
+  status: CheckOutcome['status'],
+): CheckOutcome['details'] {
   if (status !== 'fail' || !details || !bridge.context) return details;
   const logs = bridge.context.app.logs().trim();
   return logs ? { ...details, logs } : details;
@@ -69,7 +89,15 @@ function withLogs(details: CheckOutcome['details'], bridge: RunBridge, status: C
 function withTimeout(work: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CheckFailure(`the check did not finish within ${ms / 1000} s (is the app answering?)`)), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new CheckFailure(
+            `the check did not finish within ${ms / 1000} s (is the app answering?)`,
+          ),
+        ),
+      ms,
+    );
   });
   return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }

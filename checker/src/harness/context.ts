@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { AppExit, AppInstance, DbInspector, RedisInspector, RunContext, ServiceToggle, WsConnection } from './api';
+import type {
+  AppExit,
+  AppInstance,
+  DbInspector,
+  RedisInspector,
+  RunContext,
+  ServiceToggle,
+  WsConnection,
+} from './api';
 import type { LogBuffer } from '../app/log-buffer';
 import type { SandboxMailSink } from '../services/mail-sink';
 import { createHttpClient } from './http';
@@ -28,7 +36,8 @@ export function createAppInstance(app: RunnableApp, sockets: Set<WsConnection>):
     wsUrl,
     port: app.port,
     http: createHttpClient(url),
-    ws: (pathAndQuery, opts) => connectWs(new URL(pathAndQuery, wsUrl).toString(), opts, (c) => sockets.add(c)),
+    ws: (pathAndQuery, opts) =>
+      connectWs(new URL(pathAndQuery, wsUrl).toString(), opts, (c) => sockets.add(c)),
     signal: (sig) => app.signal(sig),
     waitForExit: (ms): Promise<AppExit | null> => app.waitForExit(ms),
     kill: () => app.kill(),
@@ -94,7 +103,10 @@ export class SandboxContext implements RunContext {
   }
 
   unique(prefix: string): string {
-    return `${prefix}-${randomBytes(4).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    return `${prefix}-${randomBytes(4)
+      .toString('base64url')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x')}`;
   }
 
   /**

@@ -7,7 +7,8 @@ const DISPLAY_BYTES = 64 * 1024;
 
 function lowerHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(h))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
@@ -19,7 +20,12 @@ function parseJson(text: string): unknown {
   }
 }
 
-function buildRequest(baseUrl: string, method: string, path: string, opts: RequestOptions): { sent: SentRequest; body?: Buffer } {
+function buildRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: RequestOptions,
+): { sent: SentRequest; body?: Buffer } {
   const headers: Record<string, string> = {};
   let body: Buffer | undefined;
   if (opts.json !== undefined) {
@@ -31,13 +37,26 @@ function buildRequest(baseUrl: string, method: string, path: string, opts: Reque
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
   if (body) headers['content-length'] = String(body.length);
-  const sent: SentRequest = { method: method.toUpperCase(), url: new URL(path, baseUrl).toString(), headers };
-  if (body) sent.body = body.length > DISPLAY_BYTES ? `${body.subarray(0, DISPLAY_BYTES).toString()}... (${body.length} bytes)` : body.toString();
+  const sent: SentRequest = {
+    method: method.toUpperCase(),
+    url: new URL(path, baseUrl).toString(),
+    headers,
+  };
+  if (body)
+    sent.body =
+      body.length > DISPLAY_BYTES
+        ? `${body.subarray(0, DISPLAY_BYTES).toString()}... (${body.length} bytes)`
+        : body.toString();
   return body ? { sent, body } : { sent };
 }
 
 /** One HTTP exchange over a fresh connection; failures to get an answer are CheckFailures showing the request. */
-export function sendRequest(baseUrl: string, method: string, path: string, opts: RequestOptions = {}): Promise<Exchange> {
+export function sendRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: RequestOptions = {},
+): Promise<Exchange> {
   const { sent, body } = buildRequest(baseUrl, method, path, opts);
   const timeoutMs = opts.timeoutMs ?? 5000;
   const started = Date.now();
@@ -45,38 +64,50 @@ export function sendRequest(baseUrl: string, method: string, path: string, opts:
     const fail = (summary: string, observed?: string): void =>
       reject(
         new CheckFailure(summary, {
-          exchange: { request: sent, response: { status: 0, headers: {}, text: '', json: undefined }, durationMs: Date.now() - started },
+          exchange: {
+            request: sent,
+            response: { status: 0, headers: {}, text: '', json: undefined },
+            durationMs: Date.now() - started,
+          },
           ...(observed ? { observed } : {}),
         }),
       );
-    const req = http.request(sent.url, { method: sent.method, headers: sent.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= MAX_BODY_BYTES) chunks.push(c);
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        const full = Buffer.concat(chunks).toString('utf8');
-        const response: ReceivedResponse = {
-          status: res.statusCode ?? 0,
-          headers: lowerHeaders(res.headers),
-          text: full.length > DISPLAY_BYTES ? full.slice(0, DISPLAY_BYTES) : full,
-          json: parseJson(full),
-        };
-        resolve({ request: sent, response, durationMs: Date.now() - started });
-      });
-      res.on('error', (e) => fail(`${sent.method} ${path}: the response broke off (${e.message})`));
-    });
+    const req = http.request(
+      sent.url,
+      { method: sent.method, headers: sent.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= MAX_BODY_BYTES) chunks.push(c);
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          const full = Buffer.concat(chunks).toString('utf8');
+          const response: ReceivedResponse = {
+            status: res.statusCode ?? 0,
+            headers: lowerHeaders(res.headers),
+            text: full.length > DISPLAY_BYTES ? full.slice(0, DISPLAY_BYTES) : full,
+            json: parseJson(full),
+          };
+          resolve({ request: sent, response, durationMs: Date.now() - started });
+        });
+        res.on('error', (e) =>
+          fail(`${sent.method} ${path}: the response broke off (${e.message})`),
+        );
+      },
+    );
     const timer = setTimeout(() => {
       req.destroy();
       fail(`${sent.method} ${path} got no answer within ${timeoutMs} ms`);
     }, timeoutMs);
     req.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (e.code === 'ECONNREFUSED') fail(`${sent.method} ${path}: connection refused, the app is not listening`);
-      else if (e.code === 'ECONNRESET' || e.message === 'socket hang up') fail(`${sent.method} ${path}: the app closed the connection without answering`);
+      if (e.code === 'ECONNREFUSED')
+        fail(`${sent.method} ${path}: connection refused, the app is not listening`);
+      else if (e.code === 'ECONNRESET' || e.message === 'socket hang up')
+        fail(`${sent.method} ${path}: the app closed the connection without answering`);
       else fail(`${sent.method} ${path} failed: ${e.message}`);
     });
     req.end(body);
@@ -84,7 +115,8 @@ export function sendRequest(baseUrl: string, method: string, path: string, opts:
 }
 
 export function createHttpClient(baseUrl: string): HttpClient {
-  const request = (method: string, path: string, opts?: RequestOptions): Promise<Exchange> => sendRequest(baseUrl, method, path, opts);
+  const request = (method: string, path: string, opts?: RequestOptions): Promise<Exchange> =>
+    sendRequest(baseUrl, method, path, opts);
   return {
     request,
     get: (p, o) => request('GET', p, o),

@@ -12,6 +12,7 @@ export { CheckFailure, isCheckFailure } from './failure';
 export function sandbox(): RunContext {
   const found = readBridge<FileBridge>(globalThis);
   if (!found) throw new Error('sandbox() is only available inside `npx sandbox check`');
-  if (!found.bridge.context) throw new CheckFailure(found.bridge.setupFailure?.message ?? 'the app could not be started');
+  if (!found.bridge.context)
+    throw new CheckFailure(found.bridge.setupFailure?.message ?? 'the app could not be started');
   return found.bridge.context;
 }

@@ -8,7 +8,11 @@ class Connection implements WsConnection {
 
   constructor(private readonly socket: WebSocket) {
     socket.on('message', (data: WebSocket.RawData) => {
-      const text = Buffer.isBuffer(data) ? data.toString() : Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data).toString();
+      const text = Buffer.isBuffer(data)
+        ? data.toString()
+        : Array.isArray(data)
+          ? Buffer.concat(data).toString()
+          : Buffer.from(data).toString();
       let json: unknown;
       try {
         json = JSON.parse(text) as unknown;
@@ -46,7 +50,11 @@ class Connection implements WsConnection {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`${what} within ${timeoutMs} ms (${this.messages.length} messages received: ${this.messages.map((m) => m.text.slice(0, 200)).join(' | ') || 'none'})`));
+        reject(
+          new Error(
+            `${what} within ${timeoutMs} ms (${this.messages.length} messages received: ${this.messages.map((m) => m.text.slice(0, 200)).join(' | ') || 'none'})`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);
@@ -57,7 +65,11 @@ class Connection implements WsConnection {
   }
 
   waitFor(pred: (m: WsMessage) => boolean, timeoutMs = 5000): Promise<WsMessage> {
-    return this.until(() => this.messages.find(pred), timeoutMs, 'no matching WebSocket message arrived');
+    return this.until(
+      () => this.messages.find(pred),
+      timeoutMs,
+      'no matching WebSocket message arrived',
+    );
   }
 
   waitForClose(timeoutMs = 5000): Promise<number> {
@@ -65,15 +77,26 @@ class Connection implements WsConnection {
   }
 
   close(): void {
-    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.terminate();
+    if (
+      this.socket.readyState === WebSocket.OPEN ||
+      this.socket.readyState === WebSocket.CONNECTING
+    )
+      this.socket.terminate();
   }
 }
 
 /** Connects a WebSocket; a refused upgrade comes back as { ok: false, status, body }. */
-export function connectWs(url: string, opts: WsConnectOptions = {}, track?: (c: WsConnection) => void): Promise<WsConnectResult> {
+export function connectWs(
+  url: string,
+  opts: WsConnectOptions = {},
+  track?: (c: WsConnection) => void,
+): Promise<WsConnectResult> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   return new Promise((resolve) => {
-    const socket = new WebSocket(url, { autoPong: opts.autoPong ?? true, handshakeTimeout: timeoutMs });
+    const socket = new WebSocket(url, {
+      autoPong: opts.autoPong ?? true,
+      handshakeTimeout: timeoutMs,
+    });
     let settled = false;
     const settle = (r: WsConnectResult): void => {
       if (settled) return;
@@ -92,7 +115,9 @@ export function connectWs(url: string, opts: WsConnectOptions = {}, track?: (c: 
         settle({ ok: false, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
         socket.terminate();
       });
-      res.on('error', () => settle({ ok: false, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('error', () =>
+        settle({ ok: false, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+      );
     });
     socket.once('error', () => settle({ ok: false, status: 0, body: '' }));
     socket.once('close', () => settle({ ok: false, status: 0, body: '' }));

@@ -5,7 +5,13 @@ export interface GradescopeResults {
   score: number;
   max_score: number;
   output: string;
-  tests: { name: string; score: number; max_score: number; output: string; status: 'passed' | 'failed' }[];
+  tests: {
+    name: string;
+    score: number;
+    max_score: number;
+    output: string;
+    status: 'passed' | 'failed';
+  }[];
 }
 
 export function toGradescope(result: RunResult): GradescopeResults {
@@ -18,7 +24,9 @@ export function toGradescope(result: RunResult): GradescopeResults {
       status: c.status === 'pass' ? ('passed' as const) : ('failed' as const),
     })),
   );
-  const output = result.error ? `The checker could not grade everything: ${result.error.message}` : `Score ${result.score}/${result.maxScore}`;
+  const output = result.error
+    ? `The checker could not grade everything: ${result.error.message}`
+    : `Score ${result.score}/${result.maxScore}`;
   return { score: result.score, max_score: result.maxScore, output, tests };
 }
 

@@ -11,7 +11,9 @@ export function formatJunit(result: RunResult): string {
   if (result.error) {
     lines.push(`  <testsuite name="checker" tests="1" failures="0" errors="1">`);
     lines.push(`    <testcase classname="checker" name="${attr(result.error.code)}">`);
-    lines.push(`      <error message="${attr(result.error.message)}">${text(result.error.logs ?? result.error.message)}</error>`);
+    lines.push(
+      `      <error message="${attr(result.error.message)}">${text(result.error.logs ?? result.error.message)}</error>`,
+    );
     lines.push('    </testcase>', '  </testsuite>');
   }
   lines.push('</testsuites>', '');
@@ -34,10 +36,15 @@ function testcase(classname: string, check: CheckResult): string[] {
   const tag = check.status === 'fail' ? 'failure' : 'error';
   const summary = check.message.split('\n')[0] ?? '';
   const body = check.hint ? `${check.message}\n\nhint: ${check.hint}` : check.message;
-  return [`${open}>`, `      <${tag} message="${attr(summary)}">${text(body)}</${tag}>`, '    </testcase>'];
+  return [
+    `${open}>`,
+    `      <${tag} message="${attr(summary)}">${text(body)}</${tag}>`,
+    '    </testcase>',
+  ];
 }
 
-const count = (checks: CheckResult[], status: CheckResult['status']): number => checks.filter((c) => c.status === status).length;
+const count = (checks: CheckResult[], status: CheckResult['status']): number =>
+  checks.filter((c) => c.status === status).length;
 const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 
 // XML 1.0 forbids most control characters, even escaped.
@@ -45,7 +52,11 @@ const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 
 function text(value: string): string {
-  return value.replace(INVALID_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return value
+    .replace(INVALID_XML, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 function attr(value: string): string {

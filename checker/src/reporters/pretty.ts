@@ -9,13 +9,25 @@ export function formatPretty(result: RunResult, opts: { color: boolean }): strin
   const s = createStyle(opts.color);
   const out: string[] = [];
   for (const step of result.steps) out.push(...stepLines(step, s), '');
-  if (result.error) out.push(s.red(`The checker could not grade ${result.steps.length ? 'everything' : 'this workspace'}: ${result.error.message}`), ...logLines(result.error.logs, s), '');
+  if (result.error)
+    out.push(
+      s.red(
+        `The checker could not grade ${result.steps.length ? 'everything' : 'this workspace'}: ${result.error.message}`,
+      ),
+      ...logLines(result.error.logs, s),
+      '',
+    );
   out.push(...summaryLines(result, s));
   return `${out.join('\n')}\n`;
 }
 
 function stepLines(step: StepResult, s: Style): string[] {
-  const mark = step.status === 'pass' ? s.green('PASS') : step.status === 'fail' ? s.red('FAIL') : s.yellow('ERROR');
+  const mark =
+    step.status === 'pass'
+      ? s.green('PASS')
+      : step.status === 'fail'
+        ? s.red('FAIL')
+        : s.yellow('ERROR');
   const header = s.bold(`Step ${step.number}: ${step.title} (${step.slug})`);
   const lines = [`${mark} ${header}  ${step.score}/${step.maxScore}`];
   if (step.checks.length === 0) lines.push(s.dim('  (no checks yet)'));
@@ -24,11 +36,14 @@ function stepLines(step: StepResult, s: Style): string[] {
 }
 
 function checkLines(c: CheckResult, s: Style): string[] {
-  const mark = c.status === 'pass' ? s.green('✓') : c.status === 'fail' ? s.red('✗') : s.yellow('!');
+  const mark =
+    c.status === 'pass' ? s.green('✓') : c.status === 'fail' ? s.red('✗') : s.yellow('!');
   const timing = c.status === 'pass' ? s.dim(` ${c.durationMs} ms`) : '';
   const lines = [`  ${mark} ${c.name}  ${c.points}/${c.maxPoints}${timing}`];
   if (c.status === 'pass') return lines;
-  lines.push(...(c.details ? detailLines(c.details, s) : c.message.split('\n').map((l) => `      ${l}`)));
+  lines.push(
+    ...(c.details ? detailLines(c.details, s) : c.message.split('\n').map((l) => `      ${l}`)),
+  );
   if (c.hint) lines.push(`      ${s.yellow('hint:')} ${c.hint}`);
   if (c.details?.logs) lines.push(...logLines(c.details.logs, s));
   return lines;
@@ -39,12 +54,16 @@ function detailLines(d: FailureDetails, s: Style): string[] {
   const lines = [`${pad}${s.red(d.summary)}`];
   if (d.request) {
     lines.push(`${pad}${s.dim('request sent:')} ${d.request.method} ${d.request.url}`);
-    for (const [k, v] of Object.entries(d.request.headers)) lines.push(`${pad}  ${s.dim(`${k}: ${v}`)}`);
+    for (const [k, v] of Object.entries(d.request.headers))
+      lines.push(`${pad}  ${s.dim(`${k}: ${v}`)}`);
     if (d.request.body) lines.push(...block(d.request.body, `${pad}  `));
   }
   if (d.response) {
     lines.push(`${pad}${s.dim('response:')} ${d.response.status}`);
-    for (const [k, v] of Object.entries(d.response.headers).filter(([name]) => !NOISY_HEADERS.has(name))) lines.push(`${pad}  ${s.dim(`${k}: ${v}`)}`);
+    for (const [k, v] of Object.entries(d.response.headers).filter(
+      ([name]) => !NOISY_HEADERS.has(name),
+    ))
+      lines.push(`${pad}  ${s.dim(`${k}: ${v}`)}`);
     if (d.response.body) lines.push(...block(d.response.body, `${pad}  `));
   }
   if (d.expected) lines.push(`${pad}${s.green('expected:')} ${d.expected}`);
@@ -67,9 +86,20 @@ function summaryLines(result: RunResult, s: Style): string[] {
   const passed = checks.filter((c) => c.status === 'pass').length;
   const failed = checks.filter((c) => c.status === 'fail').length;
   const errors = checks.filter((c) => c.status === 'error').length;
-  const counts = [`${passed} passed`, `${failed} failed`, ...(errors ? [`${errors} errors`] : [])].join(', ');
+  const counts = [
+    `${passed} passed`,
+    `${failed} failed`,
+    ...(errors ? [`${errors} errors`] : []),
+  ].join(', ');
   const line = `${counts} · score ${result.score}/${result.maxScore} · ${(result.durationMs / 1000).toFixed(1)} s`;
-  return [result.status === 'pass' ? s.green(line) : result.status === 'fail' ? s.red(line) : s.yellow(line), nextStep(result)];
+  return [
+    result.status === 'pass'
+      ? s.green(line)
+      : result.status === 'fail'
+        ? s.red(line)
+        : s.yellow(line),
+    nextStep(result),
+  ];
 }
 
 function nextStep(result: RunResult): string {

@@ -14,7 +14,13 @@ export function createStyle(color: boolean): Style {
     const plain = (s: string): string => s;
     return { green: plain, red: plain, yellow: plain, dim: plain, bold: plain };
   }
-  return { green: paint(32, 39), red: paint(31, 39), yellow: paint(33, 39), dim: paint(2, 22), bold: paint(1, 22) };
+  return {
+    green: paint(32, 39),
+    red: paint(31, 39),
+    yellow: paint(33, 39),
+    dim: paint(2, 22),
+    bold: paint(1, 22),
+  };
 }
 
 /** Colours for a stream: on a TTY, unless NO_COLOR is set (https://no-color.org). */

@@ -2,7 +2,14 @@ import type { AggregatedResult } from '@jest/test-result';
 import path from 'node:path';
 import type { CheckOutcome, CheckRegistration } from '../harness/bridge';
 import type { StepDefinition } from '../runner/steps';
-import { RESULT_SCHEMA_VERSION, type CheckResult, type CheckStatus, type RunResult, type ServicesMode, type StepResult } from './types';
+import {
+  RESULT_SCHEMA_VERSION,
+  type CheckResult,
+  type CheckStatus,
+  type RunResult,
+  type ServicesMode,
+  type StepResult,
+} from './types';
 
 /** What a grading run gathered: checks in registration order, their outcomes, jest's own report. */
 export interface Collected {
@@ -34,7 +41,12 @@ export function toCheckResult(r: CheckRegistration, o: CheckOutcome): CheckResul
 }
 
 /** The result of a run that graded nothing because the checker itself could not (exit 2). */
-export function checkerErrorResult(header: RunHeader, code: string, message: string, logs?: string): RunResult {
+export function checkerErrorResult(
+  header: RunHeader,
+  code: string,
+  message: string,
+  logs?: string,
+): RunResult {
   return {
     ...base(header),
     status: 'error',
@@ -45,7 +57,12 @@ export function checkerErrorResult(header: RunHeader, code: string, message: str
   };
 }
 
-export function buildResult(header: RunHeader, steps: StepDefinition[], collected: Collected, stopReason: string | null): RunResult {
+export function buildResult(
+  header: RunHeader,
+  steps: StepDefinition[],
+  collected: Collected,
+  stopReason: string | null,
+): RunResult {
   const stepResults = steps.map((step) => stepResult(step, collected, stopReason));
   const all = stepResults.flatMap((s) => s.checks);
   const result: RunResult = {
@@ -58,12 +75,17 @@ export function buildResult(header: RunHeader, steps: StepDefinition[], collecte
   if (stopReason) {
     const done = all.filter((c) => !c.message.startsWith('not ')).length;
     result.status = 'error';
-    result.error = { code: 'STOPPED', message: `${stopReason}: ${done} of ${all.length} checks finished` };
+    result.error = {
+      code: 'STOPPED',
+      message: `${stopReason}: ${done} of ${all.length} checks finished`,
+    };
   }
   return result;
 }
 
-function base(header: RunHeader): Pick<RunResult, 'schemaVersion' | 'workspace' | 'startedAt' | 'durationMs' | 'services'> {
+function base(
+  header: RunHeader,
+): Pick<RunResult, 'schemaVersion' | 'workspace' | 'startedAt' | 'durationMs' | 'services'> {
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     workspace: header.workspace,
@@ -73,7 +95,11 @@ function base(header: RunHeader): Pick<RunResult, 'schemaVersion' | 'workspace' 
   };
 }
 
-function stepResult(step: StepDefinition, collected: Collected, stopReason: string | null): StepResult {
+function stepResult(
+  step: StepDefinition,
+  collected: Collected,
+  stopReason: string | null,
+): StepResult {
   const checks = step.checkFiles.flatMap((file) => fileChecks(file, collected, stopReason));
   return {
     number: step.number,
@@ -91,19 +117,43 @@ function fileChecks(file: string, collected: Collected, stopReason: string | nul
   const fileReport = collected.jest?.testResults.find((t) => t.testFilePath === file);
   if (registered.length === 0) {
     // The file never registered a check: it failed to load, or the run stopped before it.
-    const why = fileReport?.testExecError?.message ?? (stopReason ? `not run: ${stopReason}` : 'no checks registered');
-    return [{ name: path.basename(file), status: 'error', points: 0, maxPoints: 0, message: firstLines(why), hint: '', durationMs: 0 }];
+    const why =
+      fileReport?.testExecError?.message ??
+      (stopReason ? `not run: ${stopReason}` : 'no checks registered');
+    return [
+      {
+        name: path.basename(file),
+        status: 'error',
+        points: 0,
+        maxPoints: 0,
+        message: firstLines(why),
+        hint: '',
+        durationMs: 0,
+      },
+    ];
   }
   return registered.map((r) => {
-    const outcome = collected.outcomes.get(outcomeKey(r.file, r.name)) ?? missingOutcome(r, fileReport, stopReason);
+    const outcome =
+      collected.outcomes.get(outcomeKey(r.file, r.name)) ??
+      missingOutcome(r, fileReport, stopReason);
     return toCheckResult(r, outcome);
   });
 }
 
-function missingOutcome(r: CheckRegistration, report: AggregatedResult['testResults'][number] | undefined, stopReason: string | null): CheckOutcome {
+function missingOutcome(
+  r: CheckRegistration,
+  report: AggregatedResult['testResults'][number] | undefined,
+  stopReason: string | null,
+): CheckOutcome {
   if (stopReason) return { status: 'error', message: `not run: ${stopReason}`, durationMs: 0 };
-  const jestSaid = report?.testResults.find((a) => a.title === r.name)?.failureMessages[0] ?? report?.testExecError?.message;
-  return { status: 'error', message: `no result recorded${jestSaid ? `: ${firstLines(jestSaid)}` : ''}`, durationMs: 0 };
+  const jestSaid =
+    report?.testResults.find((a) => a.title === r.name)?.failureMessages[0] ??
+    report?.testExecError?.message;
+  return {
+    status: 'error',
+    message: `no result recorded${jestSaid ? `: ${firstLines(jestSaid)}` : ''}`,
+    durationMs: 0,
+  };
 }
 
 function firstLines(text: string, n = 8): string {

@@ -3,7 +3,14 @@ import { isCheckFailure } from '../harness/failure';
 import type { CheckStatus, FailureDetails } from './types';
 
 /** Errors that mean the check's own code is broken, not the app. */
-const PROGRAMMING_ERRORS = new Set(['TypeError', 'ReferenceError', 'SyntaxError', 'RangeError', 'EvalError', 'URIError']);
+const PROGRAMMING_ERRORS = new Set([
+  'TypeError',
+  'ReferenceError',
+  'SyntaxError',
+  'RangeError',
+  'EvalError',
+  'URIError',
+]);
 const MAX_BODY = 2000;
 
 export interface ClassifiedError {
@@ -31,7 +38,12 @@ export function classifyError(e: unknown): ClassifiedError {
 }
 
 function isErrorLike(e: unknown): e is Error {
-  return typeof e === 'object' && e !== null && typeof (e as Error).message === 'string' && typeof (e as Error).name === 'string';
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as Error).message === 'string' &&
+    typeof (e as Error).name === 'string'
+  );
 }
 
 function isCheckerSetupError(e: Error): boolean {
@@ -43,13 +55,20 @@ function firstFrame(stack: string | undefined): string {
   return frame ? ` (${frame.trim()})` : '';
 }
 
-function failureDetails(summary: string, d: { exchange?: Exchange; expected?: string; observed?: string }): FailureDetails {
+function failureDetails(
+  summary: string,
+  d: { exchange?: Exchange; expected?: string; observed?: string },
+): FailureDetails {
   const details: FailureDetails = { summary };
   if (d.exchange) {
     const { request, response } = d.exchange;
     details.request = { method: request.method, url: request.url, headers: request.headers };
     if (request.body !== undefined) details.request.body = truncate(request.body);
-    details.response = { status: response.status, headers: response.headers, body: truncate(response.text) };
+    details.response = {
+      status: response.status,
+      headers: response.headers,
+      body: truncate(response.text),
+    };
   }
   if (d.expected !== undefined) details.expected = d.expected;
   if (d.observed !== undefined) details.observed = d.observed;
@@ -57,7 +76,9 @@ function failureDetails(summary: string, d: { exchange?: Exchange; expected?: st
 }
 
 function truncate(text: string): string {
-  return text.length > MAX_BODY ? `${text.slice(0, MAX_BODY)}... (${text.length - MAX_BODY} more characters)` : text;
+  return text.length > MAX_BODY
+    ? `${text.slice(0, MAX_BODY)}... (${text.length - MAX_BODY} more characters)`
+    : text;
 }
 
 /** The failure as plain text: summary, request sent, response received, expected, observed. */

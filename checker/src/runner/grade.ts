@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { installBridge, removeBridge, type RunBridge } from '../harness/bridge';
-import { buildResult, checkerErrorResult, outcomeKey, toCheckResult, type Collected } from '../results/build';
+import {
+  buildResult,
+  checkerErrorResult,
+  outcomeKey,
+  toCheckResult,
+  type Collected,
+} from '../results/build';
 import type { CheckResult, RunResult, ServicesMode } from '../results/types';
 import { runCheckFiles } from './jest';
 import { isSetupError, type PreparedRun, type PrepareRun } from './run-types';
@@ -51,10 +57,20 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
         signal: stop.signal,
       });
     } catch (e) {
-      if (stop.reason()) return (result = checkerErrorResult(header, 'STOPPED', `stopped while setting up: ${stop.reason()}`));
+      if (stop.reason())
+        return (result = checkerErrorResult(
+          header,
+          'STOPPED',
+          `stopped while setting up: ${stop.reason()}`,
+        ));
       if (!isSetupError(e) || e.kind === 'checker') {
         const code = isSetupError(e) ? e.code : 'SETUP_FAILED';
-        return (result = checkerErrorResult(header, code, e instanceof Error ? e.message : String(e), isSetupError(e) ? e.logs : undefined));
+        return (result = checkerErrorResult(
+          header,
+          code,
+          e instanceof Error ? e.message : String(e),
+          isSetupError(e) ? e.logs : undefined,
+        ));
       }
       setupFailure = { message: e.message, ...(e.logs ? { logs: e.logs } : {}) };
       opts.onProgress?.(`The app could not be set up: ${e.message}`);
@@ -112,13 +128,17 @@ async function runChecks(
       const step = stepOfFile(steps, file);
       if (step) timings.record(`step.${step.slug}`, outcome.durationMs);
       const registration = collected.registrations.find((r) => r.file === file && r.name === name);
-      if (step && registration && opts.onCheck) opts.onCheck(step, toCheckResult(registration, outcome));
+      if (step && registration && opts.onCheck)
+        opts.onCheck(step, toCheckResult(registration, outcome));
     },
   };
   if (bridge.order.length === 0) return collected;
   installBridge(globalThis, bridge);
   try {
-    collected.jest = await Promise.race([runCheckFiles(stepsDir, bridge.order), stop.stoppedThenGrace(STOP_GRACE_MS)]);
+    collected.jest = await Promise.race([
+      runCheckFiles(stepsDir, bridge.order),
+      stop.stoppedThenGrace(STOP_GRACE_MS),
+    ]);
   } finally {
     timings.record('jest', performance.now() - jestStarted);
     removeBridge(globalThis);
@@ -142,7 +162,10 @@ function stopController(timeoutSeconds: number, outer?: AbortSignal): StopContro
     reason = why;
     controller.abort(new Error(why));
   };
-  const timer = setTimeout(() => stopWith(`time limit of ${timeoutSeconds} s reached`), timeoutSeconds * 1000);
+  const timer = setTimeout(
+    () => stopWith(`time limit of ${timeoutSeconds} s reached`),
+    timeoutSeconds * 1000,
+  );
   const onOuterAbort = (): void => stopWith('interrupted');
   if (outer?.aborted) onOuterAbort();
   outer?.addEventListener('abort', onOuterAbort, { once: true });

@@ -9,14 +9,21 @@ const CHECKER_ROOT = path.resolve(__dirname, '../..');
 const HARNESS_SOURCE = path.join(CHECKER_ROOT, 'src/harness/index.ts');
 
 export function jestCacheDir(): string {
-  return path.join(process.env['XDG_CACHE_HOME'] ?? path.join(homedir(), '.cache'), 'backend-sandbox', 'jest');
+  return path.join(
+    process.env['XDG_CACHE_HOME'] ?? path.join(homedir(), '.cache'),
+    'backend-sandbox',
+    'jest',
+  );
 }
 
 /**
  * Runs the given check files with jest, in one process (in-band), in the order the sequencer
  * reads from the run's bridge. Results flow through the bridge; jest's own report is silenced.
  */
-export async function runCheckFiles(stepsDir: string, files: readonly string[]): Promise<AggregatedResult> {
+export async function runCheckFiles(
+  stepsDir: string,
+  files: readonly string[],
+): Promise<AggregatedResult> {
   const config = {
     rootDir: stepsDir,
     roots: [stepsDir],
@@ -25,12 +32,19 @@ export async function runCheckFiles(stepsDir: string, files: readonly string[]):
     transform: {
       '^.+\\.ts$': [
         require.resolve('@swc/jest'),
-        { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+        {
+          jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
+          module: { type: 'commonjs' },
+        },
       ],
     },
     transformIgnorePatterns: ['/node_modules/(?!@backend-sandbox/)'],
     moduleNameMapper: { '^@sandbox/harness$': HARNESS_SOURCE },
-    testEnvironment: path.join(CHECKER_ROOT, path.basename(path.dirname(__dirname)), `harness/environment${EXT}`),
+    testEnvironment: path.join(
+      CHECKER_ROOT,
+      path.basename(path.dirname(__dirname)),
+      `harness/environment${EXT}`,
+    ),
     cacheDirectory: jestCacheDir(),
     collectCoverage: false,
     injectGlobals: true,

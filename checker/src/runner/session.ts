@@ -7,8 +7,19 @@ import { SetupError } from '../app/setup-error';
 import { readWorkspace, type Workspace } from '../app/workspace';
 import type { RunContext } from '../harness/api';
 import { SandboxContext, type RunnableApp } from '../harness/context';
-import { buildWorkspaceImage, containerLimits, prepareContainerRuntime, type ContainerRuntime } from '../app/container-runtime';
-import { containerServicesReady, ENGINE_SETUP_HINT, leaseContainerServices, resolveImages, useEngine } from '../services/containers';
+import {
+  buildWorkspaceImage,
+  containerLimits,
+  prepareContainerRuntime,
+  type ContainerRuntime,
+} from '../app/container-runtime';
+import {
+  containerServicesReady,
+  ENGINE_SETUP_HINT,
+  leaseContainerServices,
+  resolveImages,
+  useEngine,
+} from '../services/containers';
 import { startLocalServices, type Services } from '../services/local-services';
 import { findWarmPostgres } from '../services/warm-postgres';
 import { freePort } from '../services/ports';
@@ -40,10 +51,15 @@ export interface Run {
   afterCheck(): Promise<void>;
 }
 
-const randomSecret = (length: number): string => randomBytes(length).toString('base64url').slice(0, length);
+const randomSecret = (length: number): string =>
+  randomBytes(length).toString('base64url').slice(0, length);
 
 /** The variables of steps/CONTRACT.md, for an app on `port`. */
-export function appEnv(services: Services, port: number, jwtSecret: string): Record<string, string> {
+export function appEnv(
+  services: Services,
+  port: number,
+  jwtSecret: string,
+): Record<string, string> {
   return {
     PORT: String(port),
     DATABASE_URL: services.appDatabaseUrl,
@@ -70,22 +86,40 @@ const CONTAINER_APP_PORT = 3000;
 async function chooseServices(opts: RunOptions): Promise<'local' | 'containers'> {
   const mode = opts.services ?? 'local';
   if (mode !== 'auto') return mode;
-  if (opts.databaseUrl ?? opts.redisUrl ?? process.env.SANDBOX_DATABASE_URL ?? process.env.SANDBOX_REDIS_URL) return 'local';
+  if (
+    opts.databaseUrl ??
+    opts.redisUrl ??
+    process.env.SANDBOX_DATABASE_URL ??
+    process.env.SANDBOX_REDIS_URL
+  )
+    return 'local';
   if (opts.runtime === 'container') return 'containers';
   if (await findWarmPostgres()) return 'local';
   return (await containerServicesReady()) ? 'containers' : 'local';
 }
 
 /** Local services, in front of the process's service containers when `mode` is containers. */
-async function startServices(opts: RunOptions, mode: 'local' | 'containers', cleanups: (() => Promise<void>)[]): Promise<Services> {
+async function startServices(
+  opts: RunOptions,
+  mode: 'local' | 'containers',
+  cleanups: (() => Promise<void>)[],
+): Promise<Services> {
   let urls: { databaseUrl?: string; redisUrl?: string } = {
-    ...(opts.databaseUrl ?? process.env.SANDBOX_DATABASE_URL ? { databaseUrl: opts.databaseUrl ?? process.env.SANDBOX_DATABASE_URL } : {}),
-    ...(opts.redisUrl ?? process.env.SANDBOX_REDIS_URL ? { redisUrl: opts.redisUrl ?? process.env.SANDBOX_REDIS_URL } : {}),
+    ...((opts.databaseUrl ?? process.env.SANDBOX_DATABASE_URL)
+      ? { databaseUrl: opts.databaseUrl ?? process.env.SANDBOX_DATABASE_URL }
+      : {}),
+    ...((opts.redisUrl ?? process.env.SANDBOX_REDIS_URL)
+      ? { redisUrl: opts.redisUrl ?? process.env.SANDBOX_REDIS_URL }
+      : {}),
   };
   if (mode === 'containers') {
     const lease = await timed(opts.onTiming, 'services.containers', () =>
       leaseContainerServices(opts.onProgress).catch((e: Error) => {
-        throw new SetupError('checker', 'CONTAINERS_FAILED', `${e.message}${/engine/i.test(e.message) ? '' : ` (${ENGINE_SETUP_HINT})`}`);
+        throw new SetupError(
+          'checker',
+          'CONTAINERS_FAILED',
+          `${e.message}${/engine/i.test(e.message) ? '' : ` (${ENGINE_SETUP_HINT})`}`,
+        );
       }),
     );
     cleanups.push(() => lease.release());
@@ -107,12 +141,23 @@ interface AppFactory {
 }
 
 /** Process runtime: npm install/build on the host, each instance a process tree in its own sandbox (cgroups) on a fresh port. */
-function processApps(ws: Workspace, services: Services, jwtSecret: string, cleanups: (() => Promise<void>)[]): AppFactory {
+function processApps(
+  ws: Workspace,
+  services: Services,
+  jwtSecret: string,
+  cleanups: (() => Promise<void>)[],
+): AppFactory {
   return {
     create: async () => {
       const port = await freePort();
       const sandbox: AppSandbox = createAppSandbox(ws.dir);
-      const proc = new AppProcess({ workspace: ws, port, env: appEnv(services, port, jwtSecret), sandbox, logs: new LogBuffer() });
+      const proc = new AppProcess({
+        workspace: ws,
+        port,
+        env: appEnv(services, port, jwtSecret),
+        sandbox,
+        logs: new LogBuffer(),
+      });
       cleanups.push(async () => sandbox.dispose());
       cleanups.push(() => proc.kill());
       return proc;
@@ -122,7 +167,14 @@ function processApps(ws: Workspace, services: Services, jwtSecret: string, clean
 }
 
 /** Container runtime: the workspace image on the run's private network; each instance a container of its own. */
-async function containerApps(ws: Workspace, image: string, services: Services, jwtSecret: string, opts: RunOptions, cleanups: (() => Promise<void>)[]): Promise<AppFactory> {
+async function containerApps(
+  ws: Workspace,
+  image: string,
+  services: Services,
+  jwtSecret: string,
+  opts: RunOptions,
+  cleanups: (() => Promise<void>)[],
+): Promise<AppFactory> {
   const runtime: ContainerRuntime = await prepareContainerRuntime({
     workspace: ws.dir,
     image,
@@ -141,7 +193,11 @@ async function buildImage(ws: Workspace, opts: RunOptions): Promise<string> {
   await useEngine().catch((e: Error) => {
     throw new SetupError('checker', 'NO_ENGINE', e.message);
   });
-  return buildWorkspaceImage(ws.dir, { images: resolveImages(), limits: containerLimits(), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  return buildWorkspaceImage(ws.dir, {
+    images: resolveImages(),
+    limits: containerLimits(),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
 }
 
 /** Prepares one run: services, install/build, the app; everything is disposed on failure, abort, SIGINT/SIGTERM. */
@@ -161,33 +217,48 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const removeSignalHandlers = opts.signal ? () => undefined : installSignalHandlers(dispose);
   const aborted = (): void => {
-    if (opts.signal?.aborted || disposing) throw new SetupError('checker', 'ABORTED', 'The run was interrupted.');
+    if (opts.signal?.aborted || disposing)
+      throw new SetupError('checker', 'ABORTED', 'The run was interrupted.');
   };
 
   try {
     const mode = await chooseServices(opts);
     const inContainer = opts.runtime === 'container';
-    const servicesP = timed(opts.onTiming, 'setup.services', () => startServices(opts, mode, cleanups));
+    const servicesP = timed(opts.onTiming, 'setup.services', () =>
+      startServices(opts, mode, cleanups),
+    );
     const buildP = inContainer
       ? timed(opts.onTiming, 'setup.build', () => buildImage(ws, opts))
       : (async () => {
-          await timed(opts.onTiming, 'setup.install', () => installDependencies(ws, opts.onProgress, opts.signal));
-          await timed(opts.onTiming, 'setup.build', () => buildIfNeeded(ws, opts.onProgress, opts.signal));
+          await timed(opts.onTiming, 'setup.install', () =>
+            installDependencies(ws, opts.onProgress, opts.signal),
+          );
+          await timed(opts.onTiming, 'setup.build', () =>
+            buildIfNeeded(ws, opts.onProgress, opts.signal),
+          );
           return undefined;
         })();
     const [svc, build] = await Promise.allSettled([servicesP, buildP]);
     if (build.status === 'rejected') throw build.reason;
     if (svc.status === 'rejected') {
       if (svc.reason instanceof SetupError) throw svc.reason;
-      throw new SetupError('checker', 'SERVICES_FAILED', `Could not start Postgres/Redis/SMTP for the run: ${(svc.reason as Error).message}`);
+      throw new SetupError(
+        'checker',
+        'SERVICES_FAILED',
+        `Could not start Postgres/Redis/SMTP for the run: ${(svc.reason as Error).message}`,
+      );
     }
     const services = svc.value;
     aborted();
 
     const jwtSecret = randomSecret(48);
-    const apps = build.value ? await containerApps(ws, build.value, services, jwtSecret, opts, cleanups) : processApps(ws, services, jwtSecret, cleanups);
+    const apps = build.value
+      ? await containerApps(ws, build.value, services, jwtSecret, opts, cleanups)
+      : processApps(ws, services, jwtSecret, cleanups);
     aborted();
-    opts.onProgress?.(inContainer ? 'Starting your app in its container...' : 'Starting your app...');
+    opts.onProgress?.(
+      inContainer ? 'Starting your app in its container...' : 'Starting your app...',
+    );
     const app = await apps.create();
     await timed(opts.onTiming, 'setup.app', () => app.start(opts.signal));
     aborted();
@@ -215,7 +286,11 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
   } catch (e) {
     await dispose();
     if (e instanceof SetupError) throw e;
-    throw new SetupError('checker', 'SETUP_FAILED', `The checker could not prepare the run: ${(e as Error).message}`);
+    throw new SetupError(
+      'checker',
+      'SETUP_FAILED',
+      `The checker could not prepare the run: ${(e as Error).message}`,
+    );
   }
 }
 

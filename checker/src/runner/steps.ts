@@ -43,9 +43,15 @@ export function loadSteps(stepsDir: string): StepDefinition[] {
  * `--step N|slug` grades steps 1..N (regressions included); with `only`, just step N.
  * No step: all of them. Throws on an unknown step.
  */
-export function selectSteps(steps: StepDefinition[], step?: string, only = false): StepDefinition[] {
+export function selectSteps(
+  steps: StepDefinition[],
+  step?: string,
+  only = false,
+): StepDefinition[] {
   if (step === undefined) return steps;
-  const target = /^\d+$/.test(step) ? steps.find((s) => s.number === Number(step)) : steps.find((s) => s.slug === step);
+  const target = /^\d+$/.test(step)
+    ? steps.find((s) => s.number === Number(step))
+    : steps.find((s) => s.slug === step);
   if (!target) {
     const known = steps.map((s) => `${s.number} (${s.slug})`).join(', ');
     throw new UnknownStepError(`unknown step "${step}": use one of ${known}`);

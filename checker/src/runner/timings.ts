@@ -14,7 +14,11 @@ export class Timings {
 }
 
 /** Runs `work` and reports how long it took under `phase` (also when it fails). */
-export async function timed<T>(onTiming: OnTiming | undefined, phase: string, work: () => Promise<T>): Promise<T> {
+export async function timed<T>(
+  onTiming: OnTiming | undefined,
+  phase: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const started = performance.now();
   try {
     return await work();

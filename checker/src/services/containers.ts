@@ -50,16 +50,23 @@ function findRepoRoot(): string {
  * Image names are configuration: SANDBOX_{POSTGRES,REDIS,NODE}_IMAGE win; otherwise the local build
  * when present (or required by SANDBOX_LOCAL_IMAGES=1); otherwise the official images.
  */
-export function resolveImages(env: NodeJS.ProcessEnv = process.env, file = localImagesFile()): SandboxImages {
+export function resolveImages(
+  env: NodeJS.ProcessEnv = process.env,
+  file = localImagesFile(),
+): SandboxImages {
   const wantLocal = env.SANDBOX_LOCAL_IMAGES === '1' || env.SANDBOX_LOCAL_IMAGES === 'true';
   let base: SandboxImages = { ...OFFICIAL_IMAGES };
   if (fs.existsSync(file)) {
-    const built = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Record<'postgres' | 'redis' | 'node', string>>;
+    const built = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<
+      Record<'postgres' | 'redis' | 'node', string>
+    >;
     if (built.postgres && built.redis && built.node) {
       base = { postgres: built.postgres, redis: built.redis, node: built.node, local: true };
     }
   } else if (wantLocal) {
-    throw new Error(`SANDBOX_LOCAL_IMAGES is set but ${file} is missing: run docker/images/build.sh first`);
+    throw new Error(
+      `SANDBOX_LOCAL_IMAGES is set but ${file} is missing: run docker/images/build.sh first`,
+    );
   }
   return {
     postgres: env.SANDBOX_POSTGRES_IMAGE || base.postgres,
@@ -82,10 +89,13 @@ function pingSocket(socketPath: string, timeoutMs: number): Promise<boolean> {
 
 function pingTcp(url: URL, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get({ host: url.hostname, port: url.port, path: '/_ping', timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
+    const req = http.get(
+      { host: url.hostname, port: url.port, path: '/_ping', timeout: timeoutMs },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });
@@ -95,14 +105,21 @@ function pingTcp(url: URL, timeoutMs: number): Promise<boolean> {
  * Finds a container engine that answers (DOCKER_HOST first, then the known sockets) and returns the
  * DOCKER_HOST to use, or undefined. Never throws.
  */
-export async function findEngine(env: NodeJS.ProcessEnv = process.env, timeoutMs = 1500): Promise<string | undefined> {
+export async function findEngine(
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 1500,
+): Promise<string | undefined> {
   const configured = env.DOCKER_HOST;
   if (configured) {
     if (configured.startsWith('unix://')) {
-      return (await pingSocket(configured.slice('unix://'.length), timeoutMs)) ? configured : undefined;
+      return (await pingSocket(configured.slice('unix://'.length), timeoutMs))
+        ? configured
+        : undefined;
     }
     if (configured.startsWith('tcp://')) {
-      return (await pingTcp(new URL(configured.replace('tcp://', 'http://')), timeoutMs)) ? configured : undefined;
+      return (await pingTcp(new URL(configured.replace('tcp://', 'http://')), timeoutMs))
+        ? configured
+        : undefined;
     }
     return undefined;
   }
@@ -133,13 +150,17 @@ export async function useEngine(env: NodeJS.ProcessEnv = process.env): Promise<s
  * For `--services auto`: an engine answers and both service images are there already (built by
  * docker/images/build.sh, or pulled), so containers start without a registry. Never throws.
  */
-export async function containerServicesReady(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+export async function containerServicesReady(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<boolean> {
   try {
     if (!(await findEngine(env))) return false;
     await useEngine(env);
     const images = resolveImages(env);
     const client = await getContainerRuntimeClient();
-    const present = await Promise.all([images.postgres, images.redis].map((i) => client.image.exists(ImageName.fromString(i))));
+    const present = await Promise.all(
+      [images.postgres, images.redis].map((i) => client.image.exists(ImageName.fromString(i))),
+    );
     return present.every(Boolean);
   } catch {
     return false;
@@ -170,7 +191,9 @@ function pidAlive(pid: number): boolean {
  * Removes containers, networks and volumes labelled by the sandbox. With `runId`, only that run's;
  * with `orphansOnly`, only those whose owning checker process is gone (interrupted runs).
  */
-export async function removeLabelled(opts: { runId?: string; orphansOnly?: boolean } = {}): Promise<RemovedCount> {
+export async function removeLabelled(
+  opts: { runId?: string; orphansOnly?: boolean } = {},
+): Promise<RemovedCount> {
   const client = await getContainerRuntimeClient();
   const dockerode = client.container.dockerode;
   const label = opts.runId ? `${LABEL_RUN}=${opts.runId}` : `${LABEL}=true`;
@@ -216,7 +239,11 @@ export async function countLabelled(runId?: string): Promise<RemovedCount> {
     dockerode.listNetworks({ filters: { label: [label] } }),
     dockerode.listVolumes({ filters: { label: [label] } }),
   ]);
-  return { containers: containers.length, networks: networks.length, volumes: (volumes.Volumes ?? []).length };
+  return {
+    containers: containers.length,
+    networks: networks.length,
+    volumes: (volumes.Volumes ?? []).length,
+  };
 }
 
 /** Counts what a checker process (by its pid label) left: zero once its runs are disposed. */
@@ -228,7 +255,11 @@ export async function countOwnedBy(pid: number): Promise<RemovedCount> {
     dockerode.listNetworks({ filters: { label } }),
     dockerode.listVolumes({ filters: { label } }),
   ]);
-  return { containers: containers.length, networks: networks.length, volumes: (volumes.Volumes ?? []).length };
+  return {
+    containers: containers.length,
+    networks: networks.length,
+    volumes: (volumes.Volumes ?? []).length,
+  };
 }
 
 /** Admin endpoints of container services: the same shape local mode hands to per-run isolation. */
@@ -257,7 +288,9 @@ const POSTGRES_READY = /database system is ready to accept connections/;
  * Starts Postgres and Redis in containers, labelled with the run id. Waits on log lines and the
  * mapped port rather than Docker health checks (Podman without systemd never runs those).
  */
-export async function startContainerServices(opts: StartContainerServicesOptions = {}): Promise<ContainerServices> {
+export async function startContainerServices(
+  opts: StartContainerServicesOptions = {},
+): Promise<ContainerServices> {
   await useEngine();
   const runId = opts.runId ?? `svc-${randomBytes(4).toString('hex')}`;
   const images = opts.images ?? resolveImages();
@@ -266,25 +299,40 @@ export async function startContainerServices(opts: StartContainerServicesOptions
   // Interrupted runs leave containers behind; a new run removes those whose checker is gone.
   await removeLabelled({ orphansOnly: true }).catch(() => undefined);
 
-  opts.onProgress?.(`Starting Postgres and Redis containers (${images.postgres}, ${images.redis})...`);
+  opts.onProgress?.(
+    `Starting Postgres and Redis containers (${images.postgres}, ${images.redis})...`,
+  );
   const started = await Promise.allSettled([
     new PostgreSqlContainer(images.postgres)
       .withUsername('sandbox')
       .withPassword(password)
       .withDatabase('postgres')
       .withLabels(labels)
-      .withWaitStrategy(Wait.forAll([Wait.forLogMessage(POSTGRES_READY, 2), Wait.forListeningPorts()]))
+      .withWaitStrategy(
+        Wait.forAll([Wait.forLogMessage(POSTGRES_READY, 2), Wait.forListeningPorts()]),
+      )
       .withStartupTimeout(60_000)
       .withTmpFs({ '/var/lib/postgresql/data': 'rw' })
-      .withCommand(['postgres', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'])
+      .withCommand([
+        'postgres',
+        '-c',
+        'fsync=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=300',
+      ])
       .start(),
     new RedisContainer(images.redis).withLabels(labels).withStartupTimeout(30_000).start(),
   ]);
   const [pg, redis] = started;
   if (pg.status === 'rejected' || redis.status === 'rejected') {
-    await Promise.allSettled(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    await Promise.allSettled(
+      started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)),
+    );
     await removeLabelled({ runId }).catch(() => undefined);
-    const reason = pg.status === 'rejected' ? pg.reason : redis.status === 'rejected' ? redis.reason : undefined;
+    const reason =
+      pg.status === 'rejected' ? pg.reason : redis.status === 'rejected' ? redis.reason : undefined;
     throw new Error(`Could not start service containers: ${(reason as Error).message}`);
   }
   return servicesOf(runId, images, pg.value, redis.value);
@@ -326,7 +374,10 @@ export class SharedContainerServices {
   constructor(private readonly options: StartContainerServicesOptions = {}) {}
 
   acquire(onProgress?: (message: string) => void): Promise<ContainerServices> {
-    this.pending ??= startContainerServices({ ...this.options, onProgress: onProgress ?? this.options.onProgress });
+    this.pending ??= startContainerServices({
+      ...this.options,
+      onProgress: onProgress ?? this.options.onProgress,
+    });
     this.pending.catch(() => {
       this.pending = undefined;
     });
@@ -360,9 +411,12 @@ export interface ContainerServiceLease {
  * containers, concurrent runs share them (each gets its own database from the template and its own
  * Redis db), and the last run released stops them (nothing is left once grading is over).
  */
-export async function leaseContainerServices(onProgress?: (message: string) => void): Promise<ContainerServiceLease> {
+export async function leaseContainerServices(
+  onProgress?: (message: string) => void,
+): Promise<ContainerServiceLease> {
   const db = [...Array(REDIS_DBS).keys()].find((i) => !leasedDbs.has(i));
-  if (db === undefined) throw new Error(`more than ${REDIS_DBS} concurrent runs share this process's Redis container`);
+  if (db === undefined)
+    throw new Error(`more than ${REDIS_DBS} concurrent runs share this process's Redis container`);
   leasedDbs.add(db);
   let released = false;
   const release = async (): Promise<void> => {

@@ -1,6 +1,18 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  cp,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,7 +40,13 @@ async function templateCluster(bins: PostgresBinaries, user: OsUser | undefined)
   const { stdout } = await run(bins.postgres, ['--version']);
   const version = (/(\d+)(\.\d+)?/.exec(stdout)?.[0] ?? 'x').replace(/\./g, '_');
   const dir = cacheDir(`pg-${version}-initdb`);
-  if (await stat(path.join(dir, 'PG_VERSION')).then(() => true, () => false)) return dir;
+  if (
+    await stat(path.join(dir, 'PG_VERSION')).then(
+      () => true,
+      () => false,
+    )
+  )
+    return dir;
   await mkdir(path.dirname(dir), { recursive: true });
   // initdb writes where its OS user can reach (a root home is not); the result is then copied into the cache.
   const work = await mkdtemp(path.join(os.tmpdir(), 'sandbox-initdb-'));
@@ -38,10 +56,25 @@ async function templateCluster(bins: PostgresBinaries, user: OsUser | undefined)
     await chmod(work, 0o755);
     await chown(tmp, user.uid, user.gid);
   }
-  await run(bins.initdb, ['-D', tmp, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync', '-E', 'UTF8', '--locale=C'], {
-    ...(user ? { uid: user.uid, gid: user.gid } : {}),
-    env: { ...process.env, LC_ALL: 'C' },
-  });
+  await run(
+    bins.initdb,
+    [
+      '-D',
+      tmp,
+      '-U',
+      'postgres',
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      '--no-sync',
+      '-E',
+      'UTF8',
+      '--locale=C',
+    ],
+    {
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+      env: { ...process.env, LC_ALL: 'C' },
+    },
+  );
   const staged = `${dir}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
   await cp(tmp, staged, { recursive: true });
   await rm(work, { recursive: true, force: true });
@@ -64,10 +97,16 @@ export interface ClusterLayout {
 }
 
 /** Copies the cached initdb into runsDir()/`name` and picks a port; `ownerPid` is written for sweeps. */
-export async function layoutCluster(name: string, ownerPid: number | undefined): Promise<ClusterLayout> {
+export async function layoutCluster(
+  name: string,
+  ownerPid: number | undefined,
+): Promise<ClusterLayout> {
   const bins = findPostgresBinaries();
-  if (!bins) throw new Error('no Postgres server binaries found (initdb/postgres on PATH or /usr/lib/postgresql/*/bin)');
-  const user = isRoot() ? lookupUser('postgres') ?? lookupUser('nobody') : undefined;
+  if (!bins)
+    throw new Error(
+      'no Postgres server binaries found (initdb/postgres on PATH or /usr/lib/postgresql/*/bin)',
+    );
+  const user = isRoot() ? (lookupUser('postgres') ?? lookupUser('nobody')) : undefined;
   const template = await templateCluster(bins, user);
   const runDir = path.join(runsDir(), name);
   const dataDir = path.join(runDir, 'data');
@@ -142,11 +181,15 @@ export async function sweepOrphanRuns(): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
   for (const name of entries) {
     const owner = Number(/^\w+-(\d+)-/.exec(name)?.[1]);
-    if (!owner || owner === process.pid || (await ownerAlive(owner, path.join(dir, name)))) continue;
+    if (!owner || owner === process.pid || (await ownerAlive(owner, path.join(dir, name))))
+      continue;
     for (const server of SERVER_PID_FILES) {
-      const pid = Number((await readFile(path.join(dir, name, server.file), 'utf8').catch(() => '')).split('\n')[0]);
+      const pid = Number(
+        (await readFile(path.join(dir, name, server.file), 'utf8').catch(() => '')).split('\n')[0],
+      );
       // A recycled pid may belong to someone else now: only signal the server it was.
-      if (pid && pidAlive(pid) && (await commandOf(pid)).includes(server.command)) process.kill(pid, server.signal);
+      if (pid && pidAlive(pid) && (await commandOf(pid)).includes(server.command))
+        process.kill(pid, server.signal);
     }
     await rm(path.join(dir, name), { recursive: true, force: true });
   }

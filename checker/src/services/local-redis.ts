@@ -23,8 +23,29 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   await mkdir(runsDir(), { recursive: true, mode: 0o755 });
   await mkdir(runDir, { mode: 0o700 });
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', runDir, '--pidfile', path.join(runDir, 'redis.pid'), '--protected-mode', 'yes', '--loglevel', 'notice'];
-  const proc = await startServerProcess(bin, args, { name: 'redis-server', ready: /Ready to accept connections/, timeoutMs: 10_000 }).catch(async (e: unknown) => {
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    runDir,
+    '--pidfile',
+    path.join(runDir, 'redis.pid'),
+    '--protected-mode',
+    'yes',
+    '--loglevel',
+    'notice',
+  ];
+  const proc = await startServerProcess(bin, args, {
+    name: 'redis-server',
+    ready: /Ready to accept connections/,
+    timeoutMs: 10_000,
+  }).catch(async (e: unknown) => {
     await rm(runDir, { recursive: true, force: true });
     throw e;
   });

@@ -64,7 +64,9 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
         await sweepOrphanDatabases(adminUrl).catch(() => undefined);
       } else if (!adminUrl) {
         opts.onProgress?.('Starting Postgres...');
-        const started: PrivatePostgres = await timed(opts.onTiming, 'services.postgres', () => startPrivatePostgres());
+        const started: PrivatePostgres = await timed(opts.onTiming, 'services.postgres', () =>
+          startPrivatePostgres(),
+        );
         cleanups.push(() => started.stop());
         pg = started;
         adminUrl = started.adminUrl;
@@ -73,7 +75,9 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
       }
       const runAdminUrl = adminUrl;
       // Private clusters (per run or warm) run with fsync off: FILE_COPY is the fast clone there.
-      const db = await timed(opts.onTiming, 'services.database', () => createRunDatabase(runAdminUrl, { fileCopy: pg !== undefined }));
+      const db = await timed(opts.onTiming, 'services.database', () =>
+        createRunDatabase(runAdminUrl, { fileCopy: pg !== undefined }),
+      );
       cleanups.push(() => db.drop());
       const target = pg ? { host: '127.0.0.1', port: pg.port } : hostPort(adminUrl, 5432);
       const proxy = await startFaultProxy(target);
@@ -84,7 +88,9 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
       let url = opts.redisUrl;
       if (!url) {
         opts.onProgress?.('Starting Redis...');
-        const r: PrivateRedis = await timed(opts.onTiming, 'services.redis', () => startPrivateRedis());
+        const r: PrivateRedis = await timed(opts.onTiming, 'services.redis', () =>
+          startPrivateRedis(),
+        );
         cleanups.push(() => r.stop());
         url = r.url;
       }

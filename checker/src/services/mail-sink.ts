@@ -70,7 +70,11 @@ class MailStore implements SandboxMailSink {
       };
       const timer = setTimeout(() => {
         this.events.off('message', onMessage);
-        reject(new Error(`no matching email arrived within ${timeoutMs} ms (${this.delivered.length} delivered)`));
+        reject(
+          new Error(
+            `no matching email arrived within ${timeoutMs} ms (${this.delivered.length} delivered)`,
+          ),
+        );
       }, timeoutMs);
       this.events.on('message', onMessage);
     });
@@ -135,15 +139,20 @@ export async function startMailSink(opts: MailSinkOptions = {}): Promise<Started
       cb();
     },
     onRcptTo(_address, session, cb: SmtpCallback) {
-      if (refusals.get(session) === 'rcpt') return cb(Object.assign(new Error('Mailbox busy, try later'), { responseCode: 450 }));
+      if (refusals.get(session) === 'rcpt')
+        return cb(Object.assign(new Error('Mailbox busy, try later'), { responseCode: 450 }));
       cb();
     },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        if (stream.sizeExceeded) return cb(Object.assign(new Error(`Message exceeds ${maxBytes} bytes`), { responseCode: 552 }));
-        if (refusals.get(session) === 'data') return later(() => cb(temporaryFailure('Temporary failure, try again later')));
+        if (stream.sizeExceeded)
+          return cb(
+            Object.assign(new Error(`Message exceeds ${maxBytes} bytes`), { responseCode: 552 }),
+          );
+        if (refusals.get(session) === 'data')
+          return later(() => cb(temporaryFailure('Temporary failure, try again later')));
         const raw = Buffer.concat(chunks);
         const rcpts = session.envelope.rcptTo.map((r) => r.address);
         const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
@@ -161,7 +170,11 @@ export async function startMailSink(opts: MailSinkOptions = {}): Promise<Started
               cb();
             });
           })
-          .catch((e: unknown) => cb(Object.assign(new Error(`Unparseable message: ${String(e)}`), { responseCode: 554 })));
+          .catch((e: unknown) =>
+            cb(
+              Object.assign(new Error(`Unparseable message: ${String(e)}`), { responseCode: 554 }),
+            ),
+          );
       });
     },
   });

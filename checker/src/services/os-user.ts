@@ -11,7 +11,8 @@ export function lookupUser(name: string): OsUser | undefined {
   try {
     for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
       const [user, , uid, gid] = line.split(':');
-      if (user === name && uid !== undefined && gid !== undefined) return { name, uid: Number(uid), gid: Number(gid) };
+      if (user === name && uid !== undefined && gid !== undefined)
+        return { name, uid: Number(uid), gid: Number(gid) };
     }
   } catch {
     return undefined;

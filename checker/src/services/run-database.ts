@@ -31,11 +31,15 @@ async function connect(config: ClientConfig): Promise<Client> {
 
 /** Creates the empty template once per server; racing creators are fine. */
 async function ensureTemplate(admin: Client): Promise<void> {
-  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE]);
+  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+    TEMPLATE,
+  ]);
   if (rowCount) return;
-  await admin.query(`CREATE DATABASE ${ident(TEMPLATE)} TEMPLATE template0 ENCODING 'UTF8' IS_TEMPLATE true`).catch((e: { code?: string }) => {
-    if (e.code !== '42P04' && e.code !== '23505') throw e;
-  });
+  await admin
+    .query(`CREATE DATABASE ${ident(TEMPLATE)} TEMPLATE template0 ENCODING 'UTF8' IS_TEMPLATE true`)
+    .catch((e: { code?: string }) => {
+      if (e.code !== '42P04' && e.code !== '23505') throw e;
+    });
 }
 
 /** A fresh name that also says which checker process owns it (for sweeping orphans). */
@@ -47,7 +51,10 @@ function runName(): string {
  * One run's database: a role with a random password (no superuser, cannot create databases
  * or roles) owning a database cloned from an empty template. Dropped with its role at the end.
  */
-export async function createRunDatabase(adminUrl: string, opts: { fileCopy?: boolean } = {}): Promise<RunDatabase> {
+export async function createRunDatabase(
+  adminUrl: string,
+  opts: { fileCopy?: boolean } = {},
+): Promise<RunDatabase> {
   // FILE_COPY checkpoints: cheap on a private cluster with fsync off, costly on a shared one, where WAL_LOG is better.
   const strategy = opts.fileCopy ? 'FILE_COPY' : 'WAL_LOG';
   const admin = await connect({ connectionString: adminUrl });
@@ -55,8 +62,12 @@ export async function createRunDatabase(adminUrl: string, opts: { fileCopy?: boo
   const password = randomBytes(18).toString('base64url');
   try {
     await ensureTemplate(admin);
-    await admin.query(`CREATE ROLE ${ident(name)} LOGIN PASSWORD '${password}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION CONNECTION LIMIT 50`);
-    await admin.query(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(TEMPLATE)} OWNER ${ident(name)} STRATEGY ${strategy}`);
+    await admin.query(
+      `CREATE ROLE ${ident(name)} LOGIN PASSWORD '${password}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION CONNECTION LIMIT 50`,
+    );
+    await admin.query(
+      `CREATE DATABASE ${ident(name)} TEMPLATE ${ident(TEMPLATE)} OWNER ${ident(name)} STRATEGY ${strategy}`,
+    );
     await admin.query(`REVOKE ALL ON DATABASE ${ident(name)} FROM PUBLIC`);
   } catch (e) {
     await dropRun(admin, name).catch(() => undefined);

@@ -18,7 +18,11 @@ export function startServerProcess(
   args: string[],
   opts: SpawnOptions & { ready: RegExp; timeoutMs: number; name: string },
 ): Promise<ServerProcess> {
-  const child = spawn(command, args, { ...opts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    ...opts,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -37,7 +41,10 @@ export function startServerProcess(
     },
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(`${opts.name} did not start within ${opts.timeoutMs} ms`), opts.timeoutMs);
+    const timer = setTimeout(
+      () => fail(`${opts.name} did not start within ${opts.timeoutMs} ms`),
+      opts.timeoutMs,
+    );
     const onData = (chunk: Buffer): void => {
       out = (out + chunk.toString()).slice(-8192);
       if (opts.ready.test(out)) {

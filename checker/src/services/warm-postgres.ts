@@ -65,7 +65,13 @@ export async function startWarmPostgres(): Promise<WarmPostgres> {
   child.unref();
   const pid = child.pid;
   if (!pid) throw new Error('postgres could not be started');
-  const state: WarmPostgres = { pid, port: c.port, adminUrl: c.adminUrl, runDir: c.runDir, startedAt: new Date().toISOString() };
+  const state: WarmPostgres = {
+    pid,
+    port: c.port,
+    adminUrl: c.adminUrl,
+    runDir: c.runDir,
+    startedAt: new Date().toISOString(),
+  };
   await mkdir(path.dirname(statePath()), { recursive: true });
   await writeFile(statePath(), JSON.stringify(state, null, 2));
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -77,7 +83,9 @@ export async function startWarmPostgres(): Promise<WarmPostgres> {
   }
   const log = await readFile(logFile, 'utf8').catch(() => '');
   await stopWarmPostgres();
-  throw new Error(`the warm Postgres did not start within ${READY_TIMEOUT_MS / 1000} s\n${log.trim()}`);
+  throw new Error(
+    `the warm Postgres did not start within ${READY_TIMEOUT_MS / 1000} s\n${log.trim()}`,
+  );
 }
 
 /** Stops the warm cluster and removes its files; false when none was there. */
@@ -87,7 +95,8 @@ export async function stopWarmPostgres(): Promise<boolean> {
   if (pidAlive(state.pid)) {
     process.kill(state.pid, 'SIGQUIT'); // immediate shutdown: only throwaway run databases live here
     const deadline = Date.now() + 5000;
-    while (pidAlive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (pidAlive(state.pid) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     if (pidAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
   }
   await rm(state.runDir, { recursive: true, force: true });

@@ -9,11 +9,21 @@ import { writeTinyApp, type TinyApp } from '../support/tiny-app';
 
 const sandboxes: AppSandbox[] = [];
 
-async function startTiny(tiny: TinyApp, env: Record<string, string> = {}, readyTimeoutMs?: number): Promise<AppProcess> {
+async function startTiny(
+  tiny: TinyApp,
+  env: Record<string, string> = {},
+  readyTimeoutMs?: number,
+): Promise<AppProcess> {
   const ws = readWorkspace(tiny.dir);
   const sandbox = createAppSandbox(ws.dir);
   sandboxes.push(sandbox);
-  return new AppProcess({ workspace: ws, port: await freePort(), env, sandbox, ...(readyTimeoutMs ? { readyTimeoutMs } : {}) });
+  return new AppProcess({
+    workspace: ws,
+    port: await freePort(),
+    env,
+    sandbox,
+    ...(readyTimeoutMs ? { readyTimeoutMs } : {}),
+  });
 }
 
 describe('the app process', () => {
@@ -51,16 +61,30 @@ describe('the app process', () => {
     expect(err).toMatchObject({
       kind: 'submission',
       code: 'APP_NOT_LISTENING',
-      message: expect.stringMatching(new RegExp(`did not listen on PORT=${proc.port} within 1.5 s.*listens on port ${proc.port + 1}`)),
+      message: expect.stringMatching(
+        new RegExp(
+          `did not listen on PORT=${proc.port} within 1.5 s.*listens on port ${proc.port + 1}`,
+        ),
+      ),
     });
     expect(proc.running).toBe(false);
   });
 
   it('reports an app that exits before listening, with its last output', async () => {
-    const proc = await startTiny(tiny({ start: 'node crash.js', files: { 'crash.js': 'console.error("JWT_SECRET is missing"); process.exit(3);' } }));
+    const proc = await startTiny(
+      tiny({
+        start: 'node crash.js',
+        files: { 'crash.js': 'console.error("JWT_SECRET is missing"); process.exit(3);' },
+      }),
+    );
     procs.push(proc);
     const err = await proc.start().catch((e: unknown) => e);
-    expect(err).toMatchObject({ kind: 'submission', code: 'APP_EXITED', message: expect.stringContaining('exited with code 3'), logs: expect.stringContaining('JWT_SECRET is missing') });
+    expect(err).toMatchObject({
+      kind: 'submission',
+      code: 'APP_EXITED',
+      message: expect.stringContaining('exited with code 3'),
+      logs: expect.stringContaining('JWT_SECRET is missing'),
+    });
   });
 
   it('a fork bomb stops at the pids limit and kill() still clears every process', async () => {

@@ -21,11 +21,15 @@ fs.appendFileSync(${JSON.stringify(log)}, 'built\\n');
   );
   writeFileSync(
     path.join(dir, 'package.json'),
-    JSON.stringify({ name: 'ws', scripts: { build: 'node build.js', start: 'node dist/server.js' } }),
+    JSON.stringify({
+      name: 'ws',
+      scripts: { build: 'node build.js', start: 'node dist/server.js' },
+    }),
   );
   return {
     dir,
-    builds: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0),
+    builds: () =>
+      existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0,
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
 }
@@ -60,7 +64,10 @@ describe('buildIfNeeded', () => {
       await buildIfNeeded(readWorkspace(ws.dir));
       writeFileSync(path.join(ws.dir, 'src', 'server.js'), 'console.log("v2")\n');
       await buildIfNeeded(readWorkspace(ws.dir));
-      expect([ws.builds(), readFileSync(path.join(ws.dir, 'dist', 'server.js'), 'utf8')]).toEqual([2, 'console.log("v2")\n']);
+      expect([ws.builds(), readFileSync(path.join(ws.dir, 'dist', 'server.js'), 'utf8')]).toEqual([
+        2,
+        'console.log("v2")\n',
+      ]);
     } finally {
       ws.remove();
     }

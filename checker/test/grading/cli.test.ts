@@ -14,7 +14,9 @@ describe('sandbox check when it cannot grade', () => {
   it('a folder without a start script exits 2 and says what to do', () => {
     const r = runCli(['check', '--workspace', empty]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('is not a workspace: pass --workspace DIR or run `npx sandbox init`');
+    expect(r.stderr).toContain(
+      'is not a workspace: pass --workspace DIR or run `npx sandbox init`',
+    );
   });
 
   it('the current directory is the default workspace', () => {
@@ -31,7 +33,9 @@ describe('sandbox check when it cannot grade', () => {
   });
 
   it('--only without --step, and an unknown option, exit 2', () => {
-    expect(runCli(['check', '--workspace', path.join(FIXTURES, 'tiny-app'), '--only']).code).toBe(2);
+    expect(runCli(['check', '--workspace', path.join(FIXTURES, 'tiny-app'), '--only']).code).toBe(
+      2,
+    );
     const bad = runCli(['check', '--bogus']);
     expect([bad.code, bad.stderr.includes("unknown option '--bogus'")]).toEqual([2, true]);
   });
@@ -39,7 +43,18 @@ describe('sandbox check when it cannot grade', () => {
   it('--help exits 0 and lists every option', () => {
     const r = runCli(['check', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--workspace', '--step', '--only', '--format', '--out', '--services', '--runtime', '--database-url', '--redis-url', '--timeout']) {
+    for (const flag of [
+      '--workspace',
+      '--step',
+      '--only',
+      '--format',
+      '--out',
+      '--services',
+      '--runtime',
+      '--database-url',
+      '--redis-url',
+      '--timeout',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
   });
@@ -50,7 +65,9 @@ describe('sandbox check on the tiny app (real runtime, local services)', () => {
   const tinyApp = path.join(FIXTURES, 'tiny-app');
 
   it('exits 0 when every selected step passes', () => {
-    const r = runCli(['check', '--workspace', tinyApp, '--step', '1', '--services', 'local'], { env });
+    const r = runCli(['check', '--workspace', tinyApp, '--step', '1', '--services', 'local'], {
+      env,
+    });
     expect([r.code, r.stdout.includes('2 passed, 0 failed')]).toEqual([0, true]);
     expect(r.stderr).toContain('Step 1: Hello (hello)');
   });
@@ -58,7 +75,23 @@ describe('sandbox check on the tiny app (real runtime, local services)', () => {
   it('exits 1 when a step fails, and --out writes the report while the summary stays on the terminal', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sandbox-out-'));
     const out = path.join(dir, 'junit.xml');
-    const r = runCli(['check', '--workspace', tinyApp, '--step', '2', '--only', '--services', 'local', '--format', 'junit', '--out', out], { env });
+    const r = runCli(
+      [
+        'check',
+        '--workspace',
+        tinyApp,
+        '--step',
+        '2',
+        '--only',
+        '--services',
+        'local',
+        '--format',
+        'junit',
+        '--out',
+        out,
+      ],
+      { env },
+    );
     const xml = readFileSync(out, 'utf8');
     rmSync(dir, { recursive: true, force: true });
     expect(r.code).toBe(1);
@@ -70,8 +103,16 @@ describe('sandbox check on the tiny app (real runtime, local services)', () => {
 describe('sandbox doctor', () => {
   it('reports Node, npm, Postgres and Redis, and exits 0 when local mode can grade', () => {
     const r = runCli(['doctor', '--json']);
-    const report = JSON.parse(r.stdout) as { canGradeLocally: boolean; findings: { name: string; ok: boolean }[] };
-    expect(report.findings.map((f) => f.name).slice(0, 4)).toEqual(['Node.js', 'npm', 'Postgres', 'Redis']);
+    const report = JSON.parse(r.stdout) as {
+      canGradeLocally: boolean;
+      findings: { name: string; ok: boolean }[];
+    };
+    expect(report.findings.map((f) => f.name).slice(0, 4)).toEqual([
+      'Node.js',
+      'npm',
+      'Postgres',
+      'Redis',
+    ]);
     expect(r.code).toBe(report.canGradeLocally ? 0 : 2);
   });
 

@@ -7,7 +7,13 @@ import { FIXTURES, gradeFixture } from './support/run-child';
 
 const TINY_APP = path.join(FIXTURES, 'tiny-app');
 const validate = resultValidator();
-const grades = (r: RunResult) => r.steps.map((s) => [s.slug, s.status, s.score, s.checks.map((c) => [c.name, c.status, c.points])]);
+const grades = (r: RunResult) =>
+  r.steps.map((s) => [
+    s.slug,
+    s.status,
+    s.score,
+    s.checks.map((c) => [c.name, c.status, c.points]),
+  ]);
 
 describe('grade() on fixture steps', () => {
   let all: RunResult;
@@ -17,7 +23,15 @@ describe('grade() on fixture steps', () => {
 
   it('grades every step in manifest order, checks in file order, with points all or nothing', () => {
     expect(grades(all)).toEqual([
-      ['hello', 'pass', 3, [['GET /health answers 200 {"status":"ok"}', 'pass', 2], ['unknown routes answer 404', 'pass', 1]]],
+      [
+        'hello',
+        'pass',
+        3,
+        [
+          ['GET /health answers 200 {"status":"ok"}', 'pass', 2],
+          ['unknown routes answer 404', 'pass', 1],
+        ],
+      ],
       ['broken', 'fail', 0, [['GET /teapot answers 418', 'fail', 0]]],
       ['crash', 'error', 0, [['a check with a bug in it', 'error', 0]]],
     ]);
@@ -54,7 +68,10 @@ describe('grade() when the run cannot be set up', () => {
   let broken: string;
   beforeAll(() => {
     broken = mkdtempSync(path.join(os.tmpdir(), 'sandbox-broken-'));
-    writeFileSync(path.join(broken, 'package.json'), JSON.stringify({ scripts: { start: 'node server.js' } }));
+    writeFileSync(
+      path.join(broken, 'package.json'),
+      JSON.stringify({ scripts: { start: 'node server.js' } }),
+    );
   });
   afterAll(() => rmSync(broken, { recursive: true, force: true }));
 

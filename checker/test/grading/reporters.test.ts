@@ -35,7 +35,10 @@ describe('reporters on a real result', () => {
   });
 
   it('gradescope: tests with score, max_score, output and status, and the total score', () => {
-    const gs = JSON.parse(formatGradescope(result)) as { score: number; tests: { name: string; score: number; max_score: number; status: string; output: string }[] };
+    const gs = JSON.parse(formatGradescope(result)) as {
+      score: number;
+      tests: { name: string; score: number; max_score: number; status: string; output: string }[];
+    };
     expect(gs.score).toBe(3);
     expect(gs.tests.map((t) => [t.name, t.score, t.max_score, t.status])).toEqual([
       ['1. hello: GET /health answers 200 {"status":"ok"}', 2, 2, 'passed'],

@@ -7,7 +7,10 @@ import path from 'node:path';
 export function resultValidator(): (doc: unknown) => string[] {
   const ajv = new Ajv({ allErrors: true, strict: true });
   addFormats(ajv);
-  const schema = JSON.parse(readFileSync(path.join(__dirname, '../../schema/result.schema.json'), 'utf8')) as object;
+  const schema = JSON.parse(
+    readFileSync(path.join(__dirname, '../../schema/result.schema.json'), 'utf8'),
+  ) as object;
   const validate = ajv.compile(schema);
-  return (doc) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`));
+  return (doc) =>
+    validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
 }

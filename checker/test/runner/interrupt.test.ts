@@ -12,7 +12,10 @@ const CHILD = path.join(__dirname, '..', 'support', 'ctrl-c-child.ts');
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s to the checker', (sig) => {
   it('disposes everything: app tree, Redis and its files, private Postgres and its files', async () => {
     const tiny = writeTinyApp();
-    const child = spawn(TSX, [CHILD, tiny.dir], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SANDBOX_WARM_SERVICES: 'off' } });
+    const child = spawn(TSX, [CHILD, tiny.dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, SANDBOX_WARM_SERVICES: 'off' },
+    });
     try {
       let out = '';
       const [line] = await new Promise<string[]>((resolve) =>
@@ -25,7 +28,10 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s to the checker', (sig) => {
       expect(status.ready).toBe(true);
       const tree = descendants(child.pid!);
       const runDirs = path.join('/tmp', `backend-sandbox-runs-${process.getuid?.() ?? 'u'}`);
-      const ownRunDirs = (): string[] => (existsSync(runDirs) ? readdirSync(runDirs).filter((d) => d.includes(`-${status.pid}-`)) : []);
+      const ownRunDirs = (): string[] =>
+        existsSync(runDirs)
+          ? readdirSync(runDirs).filter((d) => d.includes(`-${status.pid}-`))
+          : [];
       expect(ownRunDirs()).toHaveLength(2); // the private Postgres cluster and the redis-server of this run
       expect(tree.length).toBeGreaterThanOrEqual(4); // the checker's node, postgres, redis-server, the app
       expect(processesMentioning(tiny.dir).length).toBeGreaterThan(0);

@@ -24,14 +24,26 @@ describe('prepareRun on a tiny Express app (private Postgres and Redis)', () => 
   it('starts the app with the contract variables and reports progress', async () => {
     const { env, app } = run.context;
     expect(Object.keys(env)).toEqual(
-      expect.arrayContaining(['PORT', 'DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'SMTP_URL', 'MAIL_FROM', 'PUBLIC_URL', 'JOB_BACKOFF_MS', 'WS_HEARTBEAT_MS']),
+      expect.arrayContaining([
+        'PORT',
+        'DATABASE_URL',
+        'REDIS_URL',
+        'JWT_SECRET',
+        'SMTP_URL',
+        'MAIL_FROM',
+        'PUBLIC_URL',
+        'JOB_BACKOFF_MS',
+        'WS_HEARTBEAT_MS',
+      ]),
     );
     expect(env.JWT_SECRET).toHaveLength(48);
     expect(env.PORT).toBe(String(app.port));
     const ex = await app.http.get('/env');
     expect(ex.response.status).toBe(200);
     expect(ex.response.json).toMatchObject({ PORT: String(app.port), NODE_ENV: 'production' });
-    expect(progress).toEqual(expect.arrayContaining(['Starting Postgres...', 'Starting Redis...', 'Starting your app...']));
+    expect(progress).toEqual(
+      expect.arrayContaining(['Starting Postgres...', 'Starting Redis...', 'Starting your app...']),
+    );
   });
 
   it('gives the app its own database through a proxy, readable but not writable by the inspector', async () => {
@@ -39,16 +51,23 @@ describe('prepareRun on a tiny Express app (private Postgres and Redis)', () => 
     await client.connect();
     await client.query('CREATE TABLE things (name text)');
     await client.query("INSERT INTO things VALUES ('one')");
-    const { rows } = await client.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
+    const { rows } = await client.query<{ rolsuper: boolean }>(
+      'SELECT rolsuper FROM pg_roles WHERE rolname = current_user',
+    );
     expect(rows[0]?.rolsuper).toBe(false);
     await client.end();
-    await expect(run.context.db.query('SELECT name FROM things')).resolves.toEqual([{ name: 'one' }]);
+    await expect(run.context.db.query('SELECT name FROM things')).resolves.toEqual([
+      { name: 'one' },
+    ]);
     await expect(run.context.db.query('DELETE FROM things')).rejects.toThrow(/read-only/);
   });
 
   it('database fault: down refuses the app, up lets it in again', async () => {
     await run.context.faults.database.down();
-    const refused = new Client({ connectionString: run.context.env.DATABASE_URL, connectionTimeoutMillis: 1000 });
+    const refused = new Client({
+      connectionString: run.context.env.DATABASE_URL,
+      connectionTimeoutMillis: 1000,
+    });
     await expect(refused.connect()).rejects.toThrow(/ECONNREFUSED/);
     await run.context.faults.database.up();
     const ok = new Client({ connectionString: run.context.env.DATABASE_URL });
@@ -66,7 +85,7 @@ describe('prepareRun on a tiny Express app (private Postgres and Redis)', () => 
     await expect(run.context.redis.call('SET', 'x', '1')).rejects.toThrow(/read-only/);
   });
 
-  it('SIGTERM reaches the node process itself: the exit code is the app\'s', async () => {
+  it("SIGTERM reaches the node process itself: the exit code is the app's", async () => {
     const { app } = run.context;
     app.signal('SIGTERM');
     await expect(app.waitForExit(5000)).resolves.toEqual({ code: 0, signal: null });
@@ -117,7 +136,8 @@ describe('prepareRun cleanup', () => {
     const tiny = writeTinyApp();
     try {
       const run = await prepareRun({ workspace: tiny.dir, databaseUrl: MACHINE_PG });
-      const appPid = ((await run.context.app.http.get('/env')).response.json as { pid: number }).pid;
+      const appPid = ((await run.context.app.http.get('/env')).response.json as { pid: number })
+        .pid;
       const redisPort = new URL(run.context.env.REDIS_URL!).port;
       expect(postgresObjects(MACHINE_PG, `sandbox_run_${process.pid}_`)).toHaveLength(2);
       await run.dispose();
@@ -135,13 +155,20 @@ describe('prepareRun cleanup', () => {
     try {
       const err = await prepareRun({ workspace: tiny.dir }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SetupError);
-      expect(err).toMatchObject({ kind: 'submission', code: 'NO_START_SCRIPT', message: expect.stringContaining('"start"') });
+      expect(err).toMatchObject({
+        kind: 'submission',
+        code: 'NO_START_SCRIPT',
+        message: expect.stringContaining('"start"'),
+      });
     } finally {
       tiny.remove();
     }
   });
 
   it('a missing workspace is a checker SetupError', async () => {
-    await expect(prepareRun({ workspace: '/nonexistent/workspace' })).rejects.toMatchObject({ kind: 'checker', code: 'NO_WORKSPACE' });
+    await expect(prepareRun({ workspace: '/nonexistent/workspace' })).rejects.toMatchObject({
+      kind: 'checker',
+      code: 'NO_WORKSPACE',
+    });
   });
 });

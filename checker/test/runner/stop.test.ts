@@ -25,8 +25,22 @@ async function checkWithHang(opts: { timeoutSeconds: number; interrupt: boolean 
   const tiny = writeTinyApp();
   const out = mkdtempSync(path.join(os.tmpdir(), 'sandbox-stop-'));
   const report = path.join(out, 'result.json');
-  const args = [CLI, 'check', '--workspace', tiny.dir, '--timeout', String(opts.timeoutSeconds), '--format', 'json', '--out', report];
-  const child = spawn(TSX, args, { env: { ...process.env, SANDBOX_STEPS_DIR: STEPS, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = [
+    CLI,
+    'check',
+    '--workspace',
+    tiny.dir,
+    '--timeout',
+    String(opts.timeoutSeconds),
+    '--format',
+    'json',
+    '--out',
+    report,
+  ];
+  const child = spawn(TSX, args, {
+    env: { ...process.env, SANDBOX_STEPS_DIR: STEPS, NO_COLOR: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   try {
     let tree: number[] = [];
     let stderr = '';
@@ -37,7 +51,9 @@ async function checkWithHang(opts: { timeoutSeconds: number; interrupt: boolean 
         if (opts.interrupt) setTimeout(() => child.kill('SIGINT'), 300); // the hanging check has begun by then
       }
     });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    const code = await new Promise<number | null>((resolve) =>
+      child.once('exit', (c) => resolve(c)),
+    );
     if (!existsSync(report)) throw new Error(`no report; stderr:\n${stderr}`);
     return { code, result: JSON.parse(readFileSync(report, 'utf8')) as RunResult, tree };
   } finally {
@@ -48,7 +64,9 @@ async function checkWithHang(opts: { timeoutSeconds: number; interrupt: boolean 
 }
 
 const checksOf = (r: RunResult): [string, string, string][] =>
-  r.steps.flatMap((s) => s.checks.map((c): [string, string, string] => [s.slug, c.status, c.message]));
+  r.steps.flatMap((s) =>
+    s.checks.map((c): [string, string, string] => [s.slug, c.status, c.message]),
+  );
 
 /** Run dirs (private Postgres clusters, redis-servers) owned by one of `pids`. */
 function runDirsOf(pids: number[]): string[] {

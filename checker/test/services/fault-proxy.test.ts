@@ -21,7 +21,10 @@ describe('fault proxy in front of a real Redis', () => {
     proxy = await startFaultProxy({ host: '127.0.0.1', port: 6379 });
   });
   afterEach(async () => {
-    const closed = redis && redis.status !== 'end' ? new Promise((resolve) => redis?.once('end', resolve)) : undefined;
+    const closed =
+      redis && redis.status !== 'end'
+        ? new Promise((resolve) => redis?.once('end', resolve))
+        : undefined;
     redis?.disconnect();
     await proxy.close();
     await closed;
@@ -36,7 +39,13 @@ describe('fault proxy in front of a real Redis', () => {
 
   it('down() refuses new connections and cuts open ones; up() serves again on the same port', async () => {
     const port = proxy.port;
-    redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+    redis = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 50,
+    });
     await redis.connect();
     const closed = new Promise<void>((resolve) => redis?.once('close', () => resolve()));
 
@@ -48,7 +57,9 @@ describe('fault proxy in front of a real Redis', () => {
     await proxy.toggle.up();
     expect(proxy.port).toBe(port);
     expect(await tryConnect(port)).toBe('open');
-    await new Promise<void>((resolve) => (redis?.status === 'ready' ? resolve() : redis?.once('ready', () => resolve())));
+    await new Promise<void>((resolve) =>
+      redis?.status === 'ready' ? resolve() : redis?.once('ready', () => resolve()),
+    );
     await expect(redis.ping()).resolves.toBe('PONG');
   });
 

@@ -13,7 +13,13 @@ describe('mail sink', () => {
   const send = (to: string, text = 'hello there') => {
     const transport = nodemailer.createTransport({ url: started.url, connectionTimeout: 2000 });
     return transport
-      .sendMail({ from: 'Sandbox <no-reply@sandbox.test>', to, subject: 'Verify your email', text, html: `<p>${text}</p>` })
+      .sendMail({
+        from: 'Sandbox <no-reply@sandbox.test>',
+        to,
+        subject: 'Verify your email',
+        text,
+        html: `<p>${text}</p>`,
+      })
       .finally(() => transport.close());
   };
 
@@ -59,7 +65,9 @@ describe('mail sink', () => {
   });
 
   it('refuses messages over the size cap', async () => {
-    await expect(send('big@example.test', 'x'.repeat(100 * 1024))).rejects.toMatchObject({ responseCode: 552 });
+    await expect(send('big@example.test', 'x'.repeat(100 * 1024))).rejects.toMatchObject({
+      responseCode: 552,
+    });
     expect(started.sink.messages()).toHaveLength(0);
   });
 });

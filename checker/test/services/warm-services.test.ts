@@ -7,16 +7,21 @@ import { Client } from 'pg';
 import { prepareRun } from '../../src/runner/session';
 import { runsDir, sweepOrphanRuns } from '../../src/services/local-postgres';
 import { canConnect } from '../../src/services/ports';
-import { findWarmPostgres, startWarmPostgres, stopWarmPostgres } from '../../src/services/warm-postgres';
+import {
+  findWarmPostgres,
+  startWarmPostgres,
+  stopWarmPostgres,
+} from '../../src/services/warm-postgres';
 import { stillAlive } from '../support/leftovers';
 import { writeTinyApp } from '../support/tiny-app';
-
 
 async function runDatabases(adminUrl: string): Promise<string[]> {
   const c = new Client({ connectionString: adminUrl });
   await c.connect();
   try {
-    const { rows } = await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'sandbox\\_run\\_${process.pid}\\_%'`);
+    const { rows } = await c.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'sandbox\\_run\\_${process.pid}\\_%'`,
+    );
     return rows.map((r) => r.datname);
   } finally {
     await c.end();
@@ -45,7 +50,11 @@ describe('sandbox services: a warm private Postgres', () => {
     const progress: string[] = [];
     const phases: string[] = [];
     try {
-      const run = await prepareRun({ workspace: tiny.dir, onProgress: (m) => progress.push(m), onTiming: (p) => phases.push(p) });
+      const run = await prepareRun({
+        workspace: tiny.dir,
+        onProgress: (m) => progress.push(m),
+        onTiming: (p) => phases.push(p),
+      });
       const [own] = await runDatabases(warm.adminUrl);
       expect(run.context.env['DATABASE_URL']).toContain(`/${own}`);
       expect((await run.context.app.http.get('/health')).response.status).toBe(200);
@@ -54,7 +63,9 @@ describe('sandbox services: a warm private Postgres', () => {
       tiny.remove();
     }
     expect(progress).not.toContain('Starting Postgres...');
-    expect(phases).toEqual(expect.arrayContaining(['services.database', 'setup.services', 'setup.app']));
+    expect(phases).toEqual(
+      expect.arrayContaining(['services.database', 'setup.services', 'setup.app']),
+    );
     expect(phases).not.toContain('services.postgres');
     expect(await runDatabases(warm.adminUrl)).toEqual([]);
     expect(stillAlive([warm.pid])).toEqual([warm.pid]);
@@ -67,13 +78,18 @@ describe('sandbox services: a warm private Postgres', () => {
 });
 
 describe('sweepOrphanRuns', () => {
-  it("ends the private redis-server of a SIGKILLed checker and removes its run dir", async () => {
+  it('ends the private redis-server of a SIGKILLed checker and removes its run dir', async () => {
     // node itself (not the tsx wrapper), so the SIGKILL reaches the owner.
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'support', 'redis-owner-child.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, '..', 'support', 'redis-owner-child.ts')],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
     const { port, pid } = JSON.parse(line.toString()) as { port: number; pid: number };
     expect(pid).toBe(child.pid);
-    const ownDirs = (): string[] => readdirSync(runsDir()).filter((d) => d.startsWith(`redis-${pid}-`));
+    const ownDirs = (): string[] =>
+      readdirSync(runsDir()).filter((d) => d.startsWith(`redis-${pid}-`));
     expect(await canConnect(port)).toBe(true);
     expect(ownDirs()).toHaveLength(1);
     child.kill('SIGKILL');
@@ -81,7 +97,8 @@ describe('sweepOrphanRuns', () => {
     expect(await canConnect(port)).toBe(true); // left behind, as a SIGKILLed checker leaves it
 
     await sweepOrphanRuns();
-    for (let i = 0; i < 40 && (await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 40 && (await canConnect(port)); i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(await canConnect(port)).toBe(false);
     expect(ownDirs()).toEqual([]);
   }, 30_000);

@@ -4,7 +4,9 @@ import { prepareRun } from '../../src/runner/session';
 const workspace = process.argv[2]!;
 prepareRun({ workspace })
   .then((run) => {
-    process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid, databaseUrl: run.context.env.DATABASE_URL })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ready: true, pid: process.pid, databaseUrl: run.context.env.DATABASE_URL })}\n`,
+    );
     setInterval(() => undefined, 60_000);
   })
   .catch((e: unknown) => {

@@ -30,7 +30,9 @@ export function processesMentioning(needle: string): number[] {
 /** Databases or roles on the machine's Postgres whose name starts with `prefix`. */
 export function postgresObjects(adminUrl: string, prefix: string): string[] {
   const sql = `SELECT datname FROM pg_database WHERE datname LIKE '${prefix}%' UNION ALL SELECT rolname FROM pg_roles WHERE rolname LIKE '${prefix}%'`;
-  return execFileSync('psql', [adminUrl, '-Atc', sql], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  return execFileSync('psql', [adminUrl, '-Atc', sql], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
 }
 
 export const pathExists = existsSync;

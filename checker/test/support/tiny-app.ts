@@ -30,12 +30,25 @@ export interface TinyApp {
  * Writes the tiny app into a folder under the repository (so `express` resolves from the
  * hoisted node_modules, no install needed), readable by an unprivileged user.
  */
-export function writeTinyApp(opts: { start?: string; files?: Record<string, string>; noStart?: boolean } = {}): TinyApp {
-  const dir = path.join(__dirname, '..', '..', '.cache', 'apps', `tiny-${randomBytes(4).toString('hex')}`);
+export function writeTinyApp(
+  opts: { start?: string; files?: Record<string, string>; noStart?: boolean } = {},
+): TinyApp {
+  const dir = path.join(
+    __dirname,
+    '..',
+    '..',
+    '.cache',
+    'apps',
+    `tiny-${randomBytes(4).toString('hex')}`,
+  );
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const scripts = opts.noStart ? {} : { start: opts.start ?? 'node server.js' };
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'tiny', private: true, scripts, dependencies: { express: '*' } }));
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: 'tiny', private: true, scripts, dependencies: { express: '*' } }),
+  );
   writeFileSync(path.join(dir, 'server.js'), SERVER);
-  for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(path.join(dir, name), text);
+  for (const [name, text] of Object.entries(opts.files ?? {}))
+    writeFileSync(path.join(dir, name), text);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -11,7 +11,9 @@ async function main(): Promise<void> {
       stepsDir: path.join(__dirname, '../fixtures/steps'),
       ...(step ? { step } : {}),
       only: only === '--only',
-      ...(process.env['SANDBOX_FIXTURE_TIMEOUT'] ? { timeoutSeconds: Number(process.env['SANDBOX_FIXTURE_TIMEOUT']) } : {}),
+      ...(process.env['SANDBOX_FIXTURE_TIMEOUT']
+        ? { timeoutSeconds: Number(process.env['SANDBOX_FIXTURE_TIMEOUT']) }
+        : {}),
     },
     prepareTinyRun,
   );

@@ -9,7 +9,11 @@ export const FIXTURES = path.join(__dirname, '../fixtures');
 const TSX = path.join(REPO, 'node_modules/.bin/tsx');
 
 /** grade() with the tiny fixture run, in a child process (jest runs the checks in-band there). */
-export function gradeFixture(workspace: string, args: string[] = [], env: Record<string, string> = {}): RunResult {
+export function gradeFixture(
+  workspace: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): RunResult {
   const child = spawnSync(TSX, [path.join(__dirname, 'grade-main.ts'), workspace, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
@@ -20,7 +24,10 @@ export function gradeFixture(workspace: string, args: string[] = [], env: Record
 }
 
 /** The sandbox CLI from source, in a child process. */
-export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): { code: number | null; stdout: string; stderr: string } {
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): { code: number | null; stdout: string; stderr: string } {
   const child = spawnSync(TSX, [path.join(REPO, 'checker/src/cli.ts'), ...args], {
     encoding: 'utf8',
     cwd: opts.cwd ?? REPO,

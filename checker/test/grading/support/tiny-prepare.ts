@@ -13,12 +13,22 @@ import type { PreparedRun, PrepareOptions } from '../../../src/runner/run-types'
  * submission; SANDBOX_FIXTURE_CHECKER_ERROR makes the checker itself fail.
  */
 export async function prepareTinyRun(opts: PrepareOptions): Promise<PreparedRun> {
-  if (process.env['SANDBOX_FIXTURE_CHECKER_ERROR']) throw new SetupError('checker', 'NO_ENGINE', 'no container engine answers');
+  if (process.env['SANDBOX_FIXTURE_CHECKER_ERROR'])
+    throw new SetupError('checker', 'NO_ENGINE', 'no container engine answers');
   const entry = path.join(opts.workspace, 'server.js');
-  if (!existsSync(entry)) throw new SetupError('submission', 'APP_DID_NOT_START', 'the app did not start: server.js is missing', 'Error: Cannot find module server.js');
+  if (!existsSync(entry))
+    throw new SetupError(
+      'submission',
+      'APP_DID_NOT_START',
+      'the app did not start: server.js is missing',
+      'Error: Cannot find module server.js',
+    );
   opts.onProgress?.('Starting the app...');
   const port = await freePort();
-  const child = spawn(process.execPath, [entry], { env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [entry], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: 'ignore',
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(port);
   const unavailable = (what: string) => (): never => {
@@ -53,7 +63,11 @@ function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer().listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
