@@ -30,6 +30,9 @@ async function checkWithHang(opts: { timeoutSeconds: number; interrupt: boolean 
     'check',
     '--workspace',
     tiny.dir,
+    // Local services: this test follows the private processes (container mode has its own suite).
+    '--services',
+    'local',
     '--timeout',
     String(opts.timeoutSeconds),
     '--format',
