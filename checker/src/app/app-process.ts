@@ -10,6 +10,7 @@ import { LogBuffer } from './log-buffer';
 import { commandName, descendants, killTree } from './process-tree';
 import { SetupError } from './setup-error';
 import type { Workspace } from './workspace';
+import { settleWithin } from './settle-within';
 
 export const READY_TIMEOUT_MS = 20_000;
 
@@ -174,13 +175,7 @@ export class AppProcess {
   async waitForExit(timeoutMs: number): Promise<AppExit | null> {
     if (!this.child) return null;
     if (this.exit) return this.exit;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>(
-      (resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)),
-    );
-    const r = await Promise.race([this.exited, timeout]);
-    clearTimeout(timer);
-    return r;
+    return settleWithin(this.exited, timeoutMs);
   }
 
   /** SIGKILL the whole tree (group, descendants, cgroup members) and wait for the exit. */

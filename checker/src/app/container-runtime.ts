@@ -19,6 +19,7 @@ import {
 import { applyParentNeeds, parentNeeds, parentNeedsFingerprint } from './container-build-context';
 import { LogBuffer } from './log-buffer';
 import { SetupError } from './setup-error';
+import { settleWithin } from './settle-within';
 
 /** Limits of the learner's app container (override with SANDBOX_CONTAINER_* variables). */
 export interface ContainerLimits {
@@ -427,13 +428,7 @@ export class ContainerApp {
   async waitForExit(timeoutMs: number): Promise<AppExit | null> {
     if (!this.container) return null;
     if (this.exit) return this.exit;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>(
-      (resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)),
-    );
-    const r = await Promise.race([this.exited, timeout]);
-    clearTimeout(timer);
-    return r;
+    return settleWithin(this.exited, timeoutMs);
   }
 
   /** SIGKILL: the container's whole process tree goes with it. */
