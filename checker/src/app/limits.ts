@@ -69,8 +69,26 @@ function canRead(user: OsUser, workspace: string): boolean {
   return r.status === 0;
 }
 
-/** Removes empty cgroups left by checkers that died (their pid is in the name). */
-function sweepOrphanCgroups(): void {
+const pause = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+
+const pidsIn = (group: string): number[] => {
+  try {
+    return readFileSync(path.join(group, 'cgroup.procs'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+};
+
+/**
+ * Kills what is left in the cgroups of checkers that died (their pid is in the name), then
+ * removes the groups: an app orphaned by a SIGKILLed checker must not run on.
+ */
+export function sweepOrphanCgroups(): void {
   for (const controller of ['pids', 'memory']) {
     const dir = path.join(CGROUP_ROOT, controller);
     let names: string[] = [];
@@ -82,10 +100,22 @@ function sweepOrphanCgroups(): void {
     for (const n of names) {
       const owner = Number(n.split('-')[2]);
       if (!owner || owner === process.pid || existsSync(`/proc/${owner}`)) continue;
+      const group = path.join(dir, n);
+      // A few rounds: a fork bomb may still be forking (pids.max bounds it).
+      for (let round = 0; round < 50 && pidsIn(group).length > 0; round++) {
+        for (const pid of pidsIn(group)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        pause(10);
+      }
       try {
-        rmdirSync(path.join(dir, n));
+        rmdirSync(group);
       } catch {
-        // not empty: its processes are killed by whoever owns them
+        // still busy: the next sweep tries again
       }
     }
   }
