@@ -45,7 +45,8 @@ if ! answers; then
   log "starting podman API service on $SOCKET (log: $LOG_FILE)"
   mkdir -p "$SOCKET_DIR"
   rm -f "$SOCKET"
-  setsid nohup podman system service --time=0 "unix://$SOCKET" >>"$LOG_FILE" 2>&1 < /dev/null &
+  # From / : the service writes files such as "oom" into its working directory.
+  (cd / && setsid nohup podman system service --time=0 "unix://$SOCKET" >>"$LOG_FILE" 2>&1 < /dev/null &)
   for _ in $(seq 1 60); do
     answers && break
     sleep 0.5
