@@ -46,7 +46,8 @@ if ! answers; then
   mkdir -p "$SOCKET_DIR"
   rm -f "$SOCKET"
   # From / : the service writes files such as "oom" into its working directory.
-  (cd / && setsid nohup podman system service --time=0 "unix://$SOCKET" >>"$LOG_FILE" 2>&1 < /dev/null &)
+  # exec: no shell stays behind holding the caller's stdout (eval "$(setup-podman.sh)" must return).
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$SOCKET" >>"$LOG_FILE" 2>&1 < /dev/null) &
   for _ in $(seq 1 60); do
     answers && break
     sleep 0.5
