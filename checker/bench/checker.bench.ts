@@ -11,23 +11,13 @@ import {
   startWarmPostgres,
   stopWarmPostgres,
 } from '../src/services/warm-postgres';
+import { flag, median } from './args-and-stats';
 
 const REPO = path.resolve(__dirname, '../..');
 const RESULTS = path.join(REPO, 'bench', 'results');
 const CLI = path.join(REPO, 'checker/bin/sandbox.js');
 const WORKSPACE = path.join(REPO, 'reference-app');
 const TARGETS = { courseMs: 10_000, stepMs: 2_000, isolationMs: 50 };
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : Math.round((s[m - 1]! + s[m]!) / 2);
-};
 
 interface CheckRun {
   wallMs: number;

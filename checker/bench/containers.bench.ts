@@ -12,22 +12,12 @@ import {
   stopContainerServices,
   useEngine,
 } from '../src/services/containers';
+import { flag, median } from './args-and-stats';
 
 const REPO = path.resolve(__dirname, '../..');
 const RESULTS = path.join(REPO, 'bench', 'results');
 const WORKSPACE = path.join(REPO, 'reference-app');
 const TARGET_WARM_MS = 20_000;
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : Math.round((s[m - 1]! + s[m]!) / 2);
-};
 
 interface CourseRun {
   wallMs: number;

@@ -1,16 +1,8 @@
 import type { RunContext } from '../harness/api';
+import type { RunOptions } from './session';
 
-/** The runtime's prepareRun options (checker/src/runner/session.ts), as the grading core uses them. */
-export interface PrepareOptions {
-  workspace: string;
-  databaseUrl?: string;
-  redisUrl?: string;
-  services?: 'auto' | 'local' | 'containers';
-  runtime?: 'process' | 'container';
-  onProgress?: (message: string) => void;
-  signal?: AbortSignal;
-  onTiming?: (phase: string, ms: number) => void;
-}
+/** The runtime's prepareRun options, as the grading core uses them. */
+export type PrepareOptions = RunOptions;
 
 /** A prepared run: the RunContext checks see, optional per-check hooks, and its disposal. */
 export interface PreparedRun {
