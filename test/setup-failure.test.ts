@@ -21,6 +21,7 @@ const run = (checks: CheckResult[], over: Partial<RunResult> = {}): RunResult =>
   startedAt: new Date(0).toISOString(),
   durationMs: 1,
   services: 'local',
+  runtime: { kind: 'process', contained: true },
   steps: [
     {
       number: 1,

@@ -27,7 +27,13 @@ export function toGradescope(result: RunResult): GradescopeResults {
   const output = result.error
     ? `The checker could not grade everything: ${result.error.message}`
     : `Score ${result.score}/${result.maxScore}`;
-  return { score: result.score, max_score: result.maxScore, output, tests };
+  const runtime = `${result.runtime.kind} runtime, ${result.runtime.contained ? 'contained' : `not contained: ${result.runtime.reason ?? 'no sandbox'}`}`;
+  return {
+    score: result.score,
+    max_score: result.maxScore,
+    output: `${output}\n(${runtime})`,
+    tests,
+  };
 }
 
 export function formatGradescope(result: RunResult): string {

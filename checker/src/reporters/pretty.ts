@@ -98,8 +98,15 @@ function summaryLines(result: RunResult, s: Style): string[] {
       : result.status === 'fail'
         ? s.red(line)
         : s.yellow(line),
+    s.dim(runtimeLine(result.runtime)),
     nextStep(result),
   ];
+}
+
+/** One line: where the workspace's code ran and whether the run's sandbox contained it. */
+export function runtimeLine(runtime: RunResult['runtime']): string {
+  const how = runtime.contained ? 'contained' : 'not contained';
+  return `Runtime: ${runtime.kind}, ${how}${runtime.reason ? ` (${runtime.reason})` : ''}.`;
 }
 
 function nextStep(result: RunResult): string {

@@ -7,6 +7,7 @@ import {
   type CheckResult,
   type CheckStatus,
   type RunResult,
+  type RunRuntime,
   type ServicesMode,
   type StepResult,
 } from './types';
@@ -22,6 +23,8 @@ export interface RunHeader {
   workspace: string;
   services: ServicesMode;
   started: { at: Date; ms: number };
+  /** Set by the runtime once chosen; before that, nothing of the learner's ran. */
+  runtime: RunRuntime;
 }
 
 export const outcomeKey = (file: string, name: string): string => `${file}\u0000${name}`;
@@ -85,13 +88,17 @@ export function buildResult(
 
 function base(
   header: RunHeader,
-): Pick<RunResult, 'schemaVersion' | 'workspace' | 'startedAt' | 'durationMs' | 'services'> {
+): Pick<
+  RunResult,
+  'schemaVersion' | 'workspace' | 'startedAt' | 'durationMs' | 'services' | 'runtime'
+> {
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     workspace: header.workspace,
     startedAt: header.started.at.toISOString(),
     durationMs: Math.round(performance.now() - header.started.ms),
     services: header.services,
+    runtime: { ...header.runtime },
   };
 }
 

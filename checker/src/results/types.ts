@@ -39,6 +39,14 @@ export interface StepResult {
   checks: CheckResult[];
 }
 
+/** How the learner's code ran. contained: every learner-controlled process ran in the run's sandbox (own uid, cgroups, network fence; or the app container). */
+export interface RunRuntime {
+  readonly kind: 'process' | 'container';
+  readonly contained: boolean;
+  /** Why the run was not contained (or a note on how it was). */
+  readonly reason?: string;
+}
+
 export interface RunResult {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
   status: RunStatus;
@@ -48,6 +56,7 @@ export interface RunResult {
   startedAt: string;
   durationMs: number;
   services: ServicesMode;
+  runtime: RunRuntime;
   steps: StepResult[];
   /** Where the time went, in ms: total, setup (setup.*, services.*), jest (jest.start = its startup), step.<slug>, dispose. */
   timings?: Record<string, number>;

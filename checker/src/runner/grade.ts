@@ -4,6 +4,7 @@ import {
   buildResult,
   checkerErrorResult,
   outcomeKey,
+  type RunHeader,
   toCheckResult,
   type Collected,
 } from '../results/build';
@@ -27,6 +28,8 @@ export interface GradeOptions {
   databaseUrl?: string;
   redisUrl?: string;
   timeoutSeconds?: number;
+  /** Batch grading of others' work: refuse (exit 2) when the run cannot be contained. */
+  requireContained?: boolean;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
   onCheck?: (step: StepDefinition, check: CheckResult) => void;
@@ -37,7 +40,16 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
   const started = { at: new Date(), ms: performance.now() };
   const stepsDir = path.resolve(opts.stepsDir ?? defaultStepsDir());
   const steps = selectSteps(loadSteps(stepsDir), opts.step, opts.only);
-  const header = { workspace: opts.workspace, services: opts.services ?? 'auto', started };
+  const header: RunHeader = {
+    workspace: opts.workspace,
+    services: opts.services ?? 'auto',
+    started,
+    runtime: {
+      kind: opts.runtime ?? 'process',
+      contained: false,
+      reason: 'setup stopped before the runtime was chosen: none of the workspace’s code ran',
+    },
+  };
   const stop = stopController(opts.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, opts.signal);
   let run: PreparedRun | undefined;
   let setupFailure: RunBridge['setupFailure'] = null;
@@ -53,6 +65,8 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
         ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
         ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        ...(opts.requireContained ? { requireContained: true } : {}),
+        onRuntime: (runtime) => (header.runtime = runtime),
         onTiming: timings.record,
         signal: stop.signal,
       });

@@ -1,31 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { AppProcess } from '../app/app-process';
-import { buildIfNeeded, installDependencies } from '../app/install-and-build';
-import { createAppSandbox, type AppSandbox } from '../app/limits';
-import { LogBuffer } from '../app/log-buffer';
 import { SetupError } from '../app/setup-error';
-import { readWorkspace, type Workspace } from '../app/workspace';
 import type { RunContext } from '../harness/api';
-import { SandboxContext, type RunnableApp } from '../harness/context';
-import {
-  buildWorkspaceImage,
-  containerLimits,
-  prepareContainerRuntime,
-  type ContainerRuntime,
-} from '../app/container-runtime';
+import { SandboxContext } from '../harness/context';
+import type { AppRuntime, RuntimeDescription } from '../runtime/app-runtime';
+import { createAppRuntime } from '../runtime/create-app-runtime';
 import {
   containerServicesReady,
   ENGINE_SETUP_HINT,
   leaseContainerServices,
-  resolveImages,
-  useEngine,
 } from '../services/containers';
 import { startLocalServices, type Services } from '../services/local-services';
 import { findWarmPostgres } from '../services/warm-postgres';
-import { freePort } from '../services/ports';
+import { readWorkspace, type Workspace } from '../workspace/workspace';
 import { timed, type OnTiming } from './timings';
 
 export { SetupError };
+export { appEnv } from '../runtime/app-env';
 
 export interface RunOptions {
   workspace: string;
@@ -40,10 +30,15 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Where setup time goes (setup.services, setup.install, setup.build, setup.app, services.*). */
   onTiming?: OnTiming;
+  /** Refuse (SetupError UNCONTAINED, before any learner code runs) when the runtime cannot contain the run. */
+  requireContained?: boolean;
+  /** Told once which runtime was chosen and whether it contains the run. */
+  onRuntime?: (runtime: RuntimeDescription) => void;
 }
 
 export interface Run {
   context: RunContext;
+  runtime: RuntimeDescription;
   dispose(): Promise<void>;
   /** Before each check: restarts the primary app if a check left it stopped. */
   ensureAppRunning(): Promise<void>;
@@ -53,30 +48,6 @@ export interface Run {
 
 const randomSecret = (length: number): string =>
   randomBytes(length).toString('base64url').slice(0, length);
-
-/** The variables of steps/CONTRACT.md, for an app on `port`. */
-export function appEnv(
-  services: Services,
-  port: number,
-  jwtSecret: string,
-): Record<string, string> {
-  return {
-    PORT: String(port),
-    DATABASE_URL: services.appDatabaseUrl,
-    REDIS_URL: services.appRedisUrl,
-    JWT_SECRET: jwtSecret,
-    SMTP_URL: services.mail.url,
-    MAIL_FROM: 'Sandbox <no-reply@sandbox.test>',
-    PUBLIC_URL: `http://localhost:${port}`,
-    JOB_BACKOFF_MS: '100',
-    BCRYPT_COST: '10', // optional in the contract; the lowest cost the step 3 check accepts keeps grading fast
-    WS_HEARTBEAT_MS: '500',
-    NODE_ENV: 'production',
-  };
-}
-
-/** The port the app listens on inside its container (ContainerApp sets PORT to it). */
-const CONTAINER_APP_PORT = 3000;
 
 /**
  * Where Postgres and Redis come from. `auto` (the CLI's default): given URLs or a warm Postgres
@@ -134,81 +105,20 @@ async function startServices(
   return services;
 }
 
-/** Makes the run's app instances (not started) and says what env the checks see. */
-interface AppFactory {
-  create(): Promise<RunnableApp>;
-  envOf(primary: RunnableApp): Record<string, string>;
-}
-
-/** Process runtime: npm install/build on the host, each instance a process tree in its own sandbox (cgroups) on a fresh port. */
-function processApps(
-  ws: Workspace,
-  services: Services,
-  jwtSecret: string,
-  cleanups: (() => Promise<void>)[],
-): AppFactory {
-  return {
-    create: async () => {
-      const port = await freePort();
-      const sandbox: AppSandbox = createAppSandbox(ws.dir);
-      const proc = new AppProcess({
-        workspace: ws,
-        port,
-        env: appEnv(services, port, jwtSecret),
-        sandbox,
-        logs: new LogBuffer(),
-      });
-      cleanups.push(async () => sandbox.dispose());
-      cleanups.push(() => proc.kill());
-      return proc;
-    },
-    envOf: (primary) => appEnv(services, primary.port, jwtSecret),
-  };
-}
-
-/** Container runtime: the workspace image on the run's private network; each instance a container of its own. */
-async function containerApps(
-  ws: Workspace,
-  image: string,
-  services: Services,
-  jwtSecret: string,
-  opts: RunOptions,
-  cleanups: (() => Promise<void>)[],
-): Promise<AppFactory> {
-  const runtime: ContainerRuntime = await prepareContainerRuntime({
-    workspace: ws.dir,
-    image,
-    env: appEnv(services, CONTAINER_APP_PORT, jwtSecret),
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-  });
-  cleanups.push(() => runtime.dispose());
-  return {
-    create: async () => runtime.createApp(new LogBuffer()),
-    envOf: () => ({ ...runtime.env }),
-  };
-}
-
-/** Container runtime: npm ci and the build run inside an image build, never on the host. */
-async function buildImage(ws: Workspace, opts: RunOptions): Promise<string> {
-  await useEngine().catch((e: Error) => {
-    throw new SetupError('checker', 'NO_ENGINE', e.message);
-  });
-  return buildWorkspaceImage(ws.dir, {
-    images: resolveImages(),
-    limits: containerLimits(),
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-  });
-}
-
 /** Prepares one run: services, install/build, the app; everything is disposed on failure, abort, SIGINT/SIGTERM. */
 export async function prepareRun(opts: RunOptions): Promise<Run> {
   const ws: Workspace = readWorkspace(opts.workspace);
   const cleanups: (() => Promise<void>)[] = [];
+  let runtime: AppRuntime | undefined;
+  let stopApps: (() => Promise<void>) | undefined;
   let disposing: Promise<void> | undefined;
   const dispose = (): Promise<void> => {
     disposing ??= (async () => {
       removeSignalHandlers();
       opts.signal?.removeEventListener('abort', onAbort);
+      // The apps first (they use the services), then the runtime's sandboxes, then the services.
+      await stopApps?.().catch(() => undefined);
+      await runtime?.dispose().catch(() => undefined);
       for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
     })();
     return disposing;
@@ -222,23 +132,24 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
   };
 
   try {
+    const rt = createAppRuntime(opts.runtime, ws, {
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.onTiming ? { onTiming: opts.onTiming } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    runtime = rt;
+    opts.onRuntime?.(rt.description);
+    if (opts.requireContained && !rt.description.contained)
+      throw new SetupError(
+        'checker',
+        'UNCONTAINED',
+        `Refusing to run this workspace uncontained (${rt.description.reason ?? 'no sandbox'}). Pass --allow-uncontained to grade it anyway.`,
+      );
     const mode = await chooseServices(opts);
-    const inContainer = opts.runtime === 'container';
     const servicesP = timed(opts.onTiming, 'setup.services', () =>
       startServices(opts, mode, cleanups),
     );
-    const buildP = inContainer
-      ? timed(opts.onTiming, 'setup.build', () => buildImage(ws, opts))
-      : (async () => {
-          await timed(opts.onTiming, 'setup.install', () =>
-            installDependencies(ws, opts.onProgress, opts.signal),
-          );
-          await timed(opts.onTiming, 'setup.build', () =>
-            buildIfNeeded(ws, opts.onProgress, opts.signal),
-          );
-          return undefined;
-        })();
-    const [svc, build] = await Promise.allSettled([servicesP, buildP]);
+    const [svc, build] = await Promise.allSettled([servicesP, rt.prepare()]);
     if (build.status === 'rejected') throw build.reason;
     if (svc.status === 'rejected') {
       if (svc.reason instanceof SetupError) throw svc.reason;
@@ -251,22 +162,21 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
     const services = svc.value;
     aborted();
 
-    const jwtSecret = randomSecret(48);
-    const apps = build.value
-      ? await containerApps(ws, build.value, services, jwtSecret, opts, cleanups)
-      : processApps(ws, services, jwtSecret, cleanups);
+    await rt.connect(services, randomSecret(48));
     aborted();
     opts.onProgress?.(
-      inContainer ? 'Starting your app in its container...' : 'Starting your app...',
+      rt.description.kind === 'container'
+        ? 'Starting your app in its container...'
+        : 'Starting your app...',
     );
-    const app = await apps.create();
+    const app = await rt.createInstance();
     await timed(opts.onTiming, 'setup.app', () => app.start(opts.signal));
     aborted();
 
     const context = new SandboxContext({
       app,
       spawnInstance: async () => {
-        const instance = await apps.create();
+        const instance = await rt.createInstance();
         await instance.start(opts.signal);
         return instance;
       },
@@ -274,11 +184,12 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
       redis: services.redis,
       mail: services.mail.sink,
       faults: services.faults,
-      env: Object.freeze(apps.envOf(app)),
+      env: Object.freeze(rt.env(app)),
     });
-    cleanups.push(() => context.stopApps());
+    stopApps = () => context.stopApps();
     return {
       context,
+      runtime: rt.description,
       dispose,
       ensureAppRunning: () => context.ensureAppRunning(),
       afterCheck: () => context.afterCheck(),

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { descendants } from '../../src/app/process-tree';
+import { descendants } from '../../src/sandbox/process-tree';
 import { processesMentioning, stillAlive } from '../support/leftovers';
 import { writeTinyApp } from '../support/tiny-app';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { descendants } from '../../src/app/process-tree';
+import { descendants } from '../../src/sandbox/process-tree';
 import type { RunResult } from '../../src/results/types';
 import { runsDir } from '../../src/services/local-postgres';
 import { processesMentioning, stillAlive } from '../support/leftovers';

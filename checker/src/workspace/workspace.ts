@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { SetupError } from './setup-error';
+import { SetupError } from '../app/setup-error';
 
 export interface PackageJson {
   name?: string;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { LogBuffer } from './log-buffer';
+import { LogBuffer } from '../app/log-buffer';
 import { killTree } from './process-tree';
 
 export interface CommandResult {

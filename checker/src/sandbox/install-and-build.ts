@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { cacheDir } from '../services/cache-dir';
 import { runCommand } from './run-command';
-import { SetupError } from './setup-error';
-import type { Workspace } from './workspace';
+import { SetupError } from '../app/setup-error';
+import type { Workspace } from '../workspace/workspace';
 
 const INSTALL_TIMEOUT_MS = 5 * 60_000;
 const BUILD_TIMEOUT_MS = 2 * 60_000;

@@ -5,12 +5,12 @@ import path from 'node:path';
 import type { AppExit } from '../harness/api';
 import { canConnect } from '../services/ports';
 import type { AppSandbox } from './limits';
-import { listeningPorts } from './listening-ports';
-import { LogBuffer } from './log-buffer';
+import { listeningPorts } from '../app/listening-ports';
+import { LogBuffer } from '../app/log-buffer';
 import { commandName, descendants, killTree } from './process-tree';
-import { SetupError } from './setup-error';
-import type { Workspace } from './workspace';
-import { settleWithin } from './settle-within';
+import { SetupError } from '../app/setup-error';
+import type { Workspace } from '../workspace/workspace';
+import { settleWithin } from '../app/settle-within';
 
 export const READY_TIMEOUT_MS = 20_000;
 

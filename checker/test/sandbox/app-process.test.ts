@@ -1,8 +1,8 @@
-import { AppProcess, isSimpleCommand } from '../../src/app/app-process';
-import { createAppSandbox, PIDS_MAX, type AppSandbox } from '../../src/app/limits';
+import { AppProcess, isSimpleCommand } from '../../src/sandbox/app-process';
+import { createAppSandbox, PIDS_MAX, type AppSandbox } from '../../src/sandbox/limits';
 import { LogBuffer } from '../../src/app/log-buffer';
-import { descendants } from '../../src/app/process-tree';
-import { readWorkspace } from '../../src/app/workspace';
+import { descendants } from '../../src/sandbox/process-tree';
+import { readWorkspace } from '../../src/workspace/workspace';
 import { freePort } from '../../src/services/ports';
 import { stillAlive } from '../support/leftovers';
 import { writeTinyApp, type TinyApp } from '../support/tiny-app';

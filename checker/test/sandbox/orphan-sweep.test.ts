@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { sweepOrphanCgroups } from '../../src/app/limits';
+import { sweepOrphanCgroups } from '../../src/sandbox/limits';
 
 const PIDS_ROOT = '/sys/fs/cgroup/pids';
 

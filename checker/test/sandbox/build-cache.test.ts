@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildIfNeeded } from '../../src/app/install-and-build';
-import { readWorkspace } from '../../src/app/workspace';
+import { buildIfNeeded } from '../../src/sandbox/install-and-build';
+import { readWorkspace } from '../../src/workspace/workspace';
 
 // A workspace whose build copies src/ into dist/ and logs each build outside the workspace.
 function makeWorkspace(): { dir: string; builds: () => number; remove: () => void } {

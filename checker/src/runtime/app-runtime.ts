@@ -1,0 +1,33 @@
+import type { RunnableApp } from '../harness/context';
+import type { Services } from '../services/local-services';
+import type { RunRuntime } from '../results/types';
+import type { OnTiming } from '../runner/timings';
+
+/** How the learner's code ran, as results record it (results/types.ts RunRuntime). */
+export type RuntimeDescription = RunRuntime;
+
+/** What a runtime's setup steps report to and are stopped by. */
+export interface RuntimeHooks {
+  onProgress?: (message: string) => void;
+  onTiming?: OnTiming;
+  signal?: AbortSignal;
+}
+
+/**
+ * Where and how the learner's app runs: the one seam between a run and its runtime
+ * (`process`: sandbox/process-runtime.ts, `container`: runtime/container-app-runtime.ts).
+ * Chosen once per run by createAppRuntime(); session.ts only calls these, in this order.
+ */
+export interface AppRuntime {
+  readonly description: RuntimeDescription;
+  /** Dependencies and build (runs while the services start). */
+  prepare(): Promise<void>;
+  /** Binds the runtime to the run's services: what the app may reach, the env it gets. */
+  connect(services: Services, jwtSecret: string): Promise<void>;
+  /** A new app instance (not started); each has a port and a sandbox of its own. */
+  createInstance(): Promise<RunnableApp>;
+  /** The env the checks see (the primary instance's). */
+  env(primary: RunnableApp): Record<string, string>;
+  /** Kills and removes everything the runtime made; safe to call twice, and before prepare() ends. */
+  dispose(): Promise<void>;
+}
