@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { isRoot, lookupUser, type OsUser } from '../services/os-user';
+import { orphaned, ownerTag } from './owner';
 
 /**
  * Local-mode limits for the learner's processes. What works on a root host with cgroups v1:
@@ -85,7 +86,7 @@ const pidsIn = (group: string): number[] => {
 };
 
 /**
- * Kills what is left in the cgroups of checkers that died (their pid is in the name), then
+ * Kills what is left in the cgroups of checkers that died (owner.ts: pid and start time in the name), then
  * removes the groups: an app orphaned by a SIGKILLed checker must not run on.
  */
 export function sweepOrphanCgroups(): void {
@@ -98,8 +99,7 @@ export function sweepOrphanCgroups(): void {
       continue;
     }
     for (const n of names) {
-      const owner = Number(n.split('-')[2]);
-      if (!owner || owner === process.pid || existsSync(`/proc/${owner}`)) continue;
+      if (!orphaned(n.slice('backend-sandbox-'.length))) continue;
       const group = path.join(dir, n);
       // A few rounds: a fork bomb may still be forking (pids.max bounds it).
       for (let round = 0; round < 50 && pidsIn(group).length > 0; round++) {
@@ -126,7 +126,7 @@ export function createAppSandbox(
   opts: { unprivileged?: boolean } = {},
 ): AppSandbox {
   sweepOrphanCgroups();
-  const name = `backend-sandbox-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const name = `backend-sandbox-${ownerTag()}-${randomBytes(3).toString('hex')}`;
   const nobody = isRoot() && opts.unprivileged !== false ? lookupUser('nobody') : undefined;
   const user = nobody && canRead(nobody, workspace) ? nobody : undefined;
   const groups = [

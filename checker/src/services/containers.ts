@@ -6,11 +6,14 @@ import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testconta
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import Redis from 'ioredis';
 import { ImageName, Wait, getContainerRuntimeClient } from 'testcontainers';
+import { orphaned, ownerTag } from '../sandbox/owner';
 
 /** Every container, network and image the checker creates carries these labels (cleanup is by label). */
 export const LABEL = 'backend-sandbox';
 export const LABEL_RUN = 'backend-sandbox.run';
 export const LABEL_OWNER_PID = 'backend-sandbox.pid';
+/** The owner's start time (sandbox/owner.ts): with the pid, who owns a container, network or volume. */
+export const LABEL_OWNER = 'backend-sandbox.owner';
 
 /** Where setup-podman.sh puts the Docker-compatible API, and Docker's own default socket. */
 const KNOWN_SOCKETS = ['/run/podman/podman.sock', '/var/run/docker.sock'];
@@ -168,7 +171,12 @@ export async function containerServicesReady(
 }
 
 export function runLabels(runId: string): Record<string, string> {
-  return { [LABEL]: 'true', [LABEL_RUN]: runId, [LABEL_OWNER_PID]: String(process.pid) };
+  return {
+    [LABEL]: 'true',
+    [LABEL_RUN]: runId,
+    [LABEL_OWNER_PID]: String(process.pid),
+    [LABEL_OWNER]: ownerTag(),
+  };
 }
 
 export interface RemovedCount {
@@ -199,7 +207,9 @@ export async function removeLabelled(
   const label = opts.runId ? `${LABEL_RUN}=${opts.runId}` : `${LABEL}=true`;
   const owned = (labels: Record<string, string> | undefined): boolean => {
     if (!opts.orphansOnly) return true;
-    const pid = Number(labels?.[LABEL_OWNER_PID]);
+    const owner = labels?.[LABEL_OWNER];
+    if (owner) return orphaned(owner);
+    const pid = Number(labels?.[LABEL_OWNER_PID]); // labelled before owners had a start time
     return !Number.isInteger(pid) || pid <= 0 || !pidAlive(pid);
   };
   const removed: RemovedCount = { containers: 0, networks: 0, volumes: 0 };

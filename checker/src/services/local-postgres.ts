@@ -16,6 +16,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { orphaned, ownerTag } from '../sandbox/owner';
 import { findPostgresBinaries, type PostgresBinaries } from './binaries';
 import { cacheDir } from './cache-dir';
 import { isRoot, lookupUser, type OsUser } from './os-user';
@@ -148,7 +149,7 @@ export async function layoutCluster(
  * OS user (postgres refuses to run as root).
  */
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
-  const c = await layoutCluster(`pg-${process.pid}-${randomBytes(4).toString('hex')}`, process.pid);
+  const c = await layoutCluster(`pg-${ownerTag()}-${randomBytes(4).toString('hex')}`, process.pid);
   const proc = await startServerProcess(c.bins.postgres, c.args, {
     name: 'postgres',
     ready: /ready to accept connections/,
@@ -180,9 +181,7 @@ export async function sweepOrphanRuns(): Promise<void> {
   const dir = runsDir();
   const entries = await readdir(dir).catch(() => [] as string[]);
   for (const name of entries) {
-    const owner = Number(/^\w+-(\d+)-/.exec(name)?.[1]);
-    if (!owner || owner === process.pid || (await ownerAlive(owner, path.join(dir, name))))
-      continue;
+    if (!orphaned(name.slice(name.indexOf('-') + 1))) continue; // pg-PID-START-x, redis-PID-START-x
     for (const server of SERVER_PID_FILES) {
       const pid = Number(
         (await readFile(path.join(dir, name, server.file), 'utf8').catch(() => '')).split('\n')[0],
@@ -193,21 +192,6 @@ export async function sweepOrphanRuns(): Promise<void> {
     }
     await rm(path.join(dir, name), { recursive: true, force: true });
   }
-}
-
-/** The owner pid runs and is older than the run dir (a younger process got the dead owner's recycled pid). */
-async function ownerAlive(pid: number, runDir: string): Promise<boolean> {
-  if (!pidAlive(pid)) return false;
-  const [procStat, sysStat, dirStat] = await Promise.all([
-    readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''),
-    readFile('/proc/stat', 'utf8').catch(() => ''),
-    stat(runDir).catch(() => undefined),
-  ]);
-  const startTicks = Number(procStat.slice(procStat.lastIndexOf(')') + 2).split(' ')[19]);
-  const bootSeconds = Number(/^btime (\d+)/m.exec(sysStat)?.[1]);
-  if (!startTicks || !bootSeconds || !dirStat) return true; // cannot tell: leave it
-  const startedMs = (bootSeconds + startTicks / 100) * 1000; // USER_HZ is 100 on Linux
-  return startedMs <= dirStat.mtimeMs + 1000;
 }
 
 async function commandOf(pid: number): Promise<string> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { ownerTag } from '../sandbox/owner';
 import { findRedisServer } from './binaries';
 import { runsDir } from './local-postgres';
 import { freePort } from './ports';
@@ -14,12 +15,12 @@ export interface PrivateRedis {
 
 /**
  * A private redis-server for one run: free port, loopback only, nothing kept on disk. Its pid file
- * sits in a run dir named after this checker's pid, so sweepOrphanRuns() ends it if the checker is SIGKILLed.
+ * sits in a run dir named after this checker (pid and start time, sandbox/owner.ts), so sweepOrphanRuns() ends it if the checker is SIGKILLed.
  */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const bin = findRedisServer();
   if (!bin) throw new Error('redis-server was not found on PATH');
-  const runDir = path.join(runsDir(), `redis-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const runDir = path.join(runsDir(), `redis-${ownerTag()}-${randomBytes(4).toString('hex')}`);
   await mkdir(runsDir(), { recursive: true, mode: 0o755 });
   await mkdir(runDir, { mode: 0o700 });
   const port = await freePort();

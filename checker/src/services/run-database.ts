@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, type ClientConfig } from 'pg';
 import type { DbInspector } from '../harness/api';
+import { orphaned, ownerTag, selfOwner } from '../sandbox/owner';
 
 const TEMPLATE = 'sandbox_template';
 
@@ -44,7 +45,7 @@ async function ensureTemplate(admin: Client): Promise<void> {
 
 /** A fresh name that also says which checker process owns it (for sweeping orphans). */
 function runName(): string {
-  return `sandbox_run_${process.pid}_${randomBytes(4).toString('hex')}`;
+  return `sandbox_run_${ownerTag(selfOwner(), '_')}_${randomBytes(4).toString('hex')}`;
 }
 
 /**
@@ -120,7 +121,7 @@ async function dropRun(admin: Client, name: string): Promise<void> {
   await admin.query(`DROP ROLE IF EXISTS ${ident(name)}`);
 }
 
-/** Drops run databases and roles whose owning checker process (pid in the name) is gone. */
+/** Drops run databases and roles whose owning checker process (pid and start time in the name) is gone. */
 export async function sweepOrphanDatabases(adminUrl: string): Promise<string[]> {
   const admin = await connect({ connectionString: adminUrl });
   try {
@@ -130,22 +131,12 @@ export async function sweepOrphanDatabases(adminUrl: string): Promise<string[]> 
     );
     const swept: string[] = [];
     for (const { name } of rows) {
-      const pid = Number(/^sandbox_run_(\d+)_/.exec(name)?.[1]);
-      if (!pid || pid === process.pid || alive(pid)) continue;
+      if (!orphaned(name.slice('sandbox_run_'.length))) continue;
       await dropRun(admin, name).catch(() => undefined);
       swept.push(name);
     }
     return swept;
   } finally {
     await admin.end();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { cacheDir } from './cache-dir';
 import { layoutCluster, pidAlive } from './local-postgres';
 import { canConnect } from './ports';
+import { ownerAlive, processStart } from '../sandbox/owner';
 
 /**
  * A warm private Postgres that outlives one run (`sandbox services up`), so re-checks skip the
@@ -14,6 +15,8 @@ import { canConnect } from './ports';
  */
 export interface WarmPostgres {
   readonly pid: number;
+  /** The server's start time (sandbox/owner.ts): a recycled pid is not the server. */
+  readonly start?: number;
   readonly port: number;
   readonly adminUrl: string;
   readonly runDir: string;
@@ -43,7 +46,7 @@ async function readState(): Promise<WarmPostgres | undefined> {
 export async function findWarmPostgres(): Promise<WarmPostgres | undefined> {
   if (process.env['SANDBOX_WARM_SERVICES'] === 'off') return undefined;
   const state = await readState();
-  if (!state || !pidAlive(state.pid)) return undefined;
+  if (!state || !serverAlive(state)) return undefined;
   return (await canConnect(state.port)) ? state : undefined;
 }
 
@@ -67,6 +70,7 @@ export async function startWarmPostgres(): Promise<WarmPostgres> {
   if (!pid) throw new Error('postgres could not be started');
   const state: WarmPostgres = {
     pid,
+    start: processStart(pid) ?? 0,
     port: c.port,
     adminUrl: c.adminUrl,
     runDir: c.runDir,
@@ -88,16 +92,21 @@ export async function startWarmPostgres(): Promise<WarmPostgres> {
   );
 }
 
+/** The recorded server still runs (pid and start time; a state without a start time: the pid alone). */
+function serverAlive(state: WarmPostgres): boolean {
+  return state.start ? ownerAlive({ pid: state.pid, start: state.start }) : pidAlive(state.pid);
+}
+
 /** Stops the warm cluster and removes its files; false when none was there. */
 export async function stopWarmPostgres(): Promise<boolean> {
   const state = await readState();
   if (!state) return false;
-  if (pidAlive(state.pid)) {
+  if (serverAlive(state)) {
     process.kill(state.pid, 'SIGQUIT'); // immediate shutdown: only throwaway run databases live here
     const deadline = Date.now() + 5000;
-    while (pidAlive(state.pid) && Date.now() < deadline)
+    while (serverAlive(state) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
-    if (pidAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
+    if (serverAlive(state)) process.kill(state.pid, 'SIGKILL');
   }
   await rm(state.runDir, { recursive: true, force: true });
   await rm(statePath(), { force: true });

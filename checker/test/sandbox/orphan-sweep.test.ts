@@ -14,7 +14,7 @@ function deadPid(): number {
 
 describe('sweepOrphanCgroups', () => {
   it('kills an app left running in the cgroup of a checker that died, and removes the cgroup', async () => {
-    const group = path.join(PIDS_ROOT, `backend-sandbox-${deadPid()}-test01`);
+    const group = path.join(PIDS_ROOT, `backend-sandbox-${deadPid()}-12345-test01`);
     mkdirSync(group); // this machine is a root host with cgroups v1: local-mode limits rely on it
     const orphan = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
     const exited = new Promise<string | null>((resolve) =>
