@@ -104,8 +104,7 @@ export async function stopWarmPostgres(): Promise<boolean> {
   if (serverAlive(state)) {
     process.kill(state.pid, 'SIGQUIT'); // immediate shutdown: only throwaway run databases live here
     const deadline = Date.now() + 5000;
-    while (serverAlive(state) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    while (serverAlive(state) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (serverAlive(state)) process.kill(state.pid, 'SIGKILL');
   }
   await rm(state.runDir, { recursive: true, force: true });
