@@ -11,7 +11,7 @@ import {
   keepContainerServicesWarm,
   stopContainerServices,
   useEngine,
-} from '../src/services/containers';
+} from '../src/engine';
 import { flag, median } from './args-and-stats';
 
 const REPO = path.resolve(__dirname, '../..');

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { grade } from '../src/runner/grade';
 import { prepareRun } from '../src/runner/session';
-import { countOwnedBy, ENGINE_SETUP_HINT, findEngine, useEngine } from '../src/services/containers';
+import { countOwnedBy, ENGINE_SETUP_HINT, findEngine, useEngine } from '../src/engine';
 
 jest.setTimeout(600_000);
 

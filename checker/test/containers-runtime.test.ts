@@ -1,11 +1,7 @@
 import net from 'node:net';
 import path from 'node:path';
-import {
-  prepareContainerRuntime,
-  type ContainerApp,
-  type ContainerRuntime,
-} from '../src/app/container-runtime';
-import { countLabelled, ENGINE_SETUP_HINT, findEngine } from '../src/services/containers';
+import { prepareContainerRuntime, type ContainerApp, type ContainerRuntime } from '../src/engine';
+import { countLabelled, ENGINE_SETUP_HINT, findEngine } from '../src/engine';
 
 jest.setTimeout(180_000);
 

@@ -12,7 +12,7 @@ import {
   resolveImages,
   startContainerServices,
   type ContainerServices,
-} from '../src/services/containers';
+} from '../src/engine';
 
 jest.setTimeout(120_000);
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { resolveImages, type SandboxImages } from '../services/containers';
+import { resolveImages, type SandboxImages } from '../engine';
 
 export interface Finding {
   name: string;

@@ -8,7 +8,7 @@ import {
   containerServicesReady,
   ENGINE_SETUP_HINT,
   leaseContainerServices,
-} from '../services/containers';
+} from '../engine';
 import { startLocalServices, type Services } from '../services/local-services';
 import { findWarmPostgres } from '../services/warm-postgres';
 import { readWorkspace, type Workspace } from '../workspace/workspace';

@@ -1,13 +1,15 @@
+import { LogBuffer } from '../app/log-buffer';
+import { SetupError } from '../app/setup-error';
 import {
   buildWorkspaceImage,
   containerLimits,
+  firewallAvailable,
   prepareContainerRuntime,
+  resolveImages,
+  useEngine,
   type ContainerRuntime,
-} from '../app/container-runtime';
-import { LogBuffer } from '../app/log-buffer';
-import { SetupError } from '../app/setup-error';
+} from '../engine';
 import { timed } from '../runner/timings';
-import { resolveImages, useEngine } from '../services/containers';
 import type { Workspace } from '../workspace/workspace';
 import { appEnv } from './app-env';
 import type { AppRuntime, RuntimeDescription, RuntimeHooks } from './app-runtime';
@@ -15,12 +17,24 @@ import type { AppRuntime, RuntimeDescription, RuntimeHooks } from './app-runtime
 /** The port the app listens on inside its container (ContainerApp sets PORT to it). */
 const CONTAINER_APP_PORT = 3000;
 
-/** Until the image build is contained like the app container (issue 8), a container run is not fully contained. */
-export const CONTAINER_DESCRIPTION: RuntimeDescription = Object.freeze({
-  kind: 'container',
-  contained: false,
-  reason: 'the image build (npm ci, npm run build) runs without the app container’s fence',
-});
+/**
+ * The build stages and the app run in containers (engine/): contained, as long as the host can be
+ * firewalled from their networks (iptables, as root); otherwise they could reach this machine's services.
+ */
+export function containerDescription(): RuntimeDescription {
+  return firewallAvailable()
+    ? {
+        kind: 'container',
+        contained: true,
+        reason: 'build (no network) and app (uid 10001, internal network) in containers',
+      }
+    : {
+        kind: 'container',
+        contained: false,
+        reason:
+          'iptables is not usable here, so the build and app containers could reach services on this machine',
+      };
+}
 
 /** `--runtime container`: npm ci and the build in an image build; each instance a container on the run's private network. */
 export function containerAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRuntime {
@@ -28,7 +42,7 @@ export function containerAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRunt
   let runtime: ContainerRuntime | undefined;
   let disposed = false;
   return {
-    description: CONTAINER_DESCRIPTION,
+    description: containerDescription(),
     async prepare() {
       await useEngine().catch((e: Error) => {
         throw new SetupError('checker', 'NO_ENGINE', e.message);
@@ -37,6 +51,7 @@ export function containerAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRunt
         buildWorkspaceImage(ws.dir, {
           images: resolveImages(),
           limits: containerLimits(),
+          ...(hooks.signal ? { signal: hooks.signal } : {}),
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         }),
       );

@@ -1,0 +1,200 @@
+import { createHash, type Hash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SetupError } from '../../app/setup-error';
+import { allowListedCourseFiles, courseRoot } from '../course-files';
+import { courseDevDependencies } from './course-dev-dependencies';
+
+/** Not copied: generated folders, and the workspace's npm config (npm's own settings are used). */
+const SKIPPED = new Set([
+  'node_modules',
+  '.git',
+  'dist',
+  'coverage',
+  '.sandbox',
+  '.cache',
+  '.npmrc',
+]);
+/** Where tsconfig files the course shares (allow-listed) are put inside the context. */
+const INLINED_DIR = '.sandbox-extends';
+const MANIFESTS = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json'];
+
+/**
+ * What the image is built from: a copy of the workspace made without following any symlink out of
+ * it, plus nothing from outside but the course's allow-listed files. `app/` is the whole copy (the
+ * build stage's input); `deps/` holds its manifests only (the dependency stage never sees sources).
+ */
+export interface BuildContext {
+  readonly dir: string;
+  readonly appDir: string;
+  readonly depsDir: string;
+  /** Hash of everything in app/ (names, modes, contents, link targets). */
+  readonly hash: string;
+  /** Hash of the manifests in deps/. */
+  readonly depsHash: string;
+  /** What was left out, for the progress line (links pointing outside, special files). */
+  readonly refused: string[];
+  remove(): void;
+}
+
+export function maxContextBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const mb = Number(env.SANDBOX_CONTAINER_MAX_CONTEXT_MB);
+  return (Number.isFinite(mb) && mb > 0 ? mb : 256) * 1024 * 1024;
+}
+
+const inside = (root: string, p: string): boolean => {
+  const rel = path.relative(root, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+};
+
+/** Reads a regular file without following a link put in its place since it was listed. */
+function readNoFollow(file: string): Buffer {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+interface Copier {
+  readonly from: string;
+  readonly to: string;
+  readonly hash: Hash;
+  readonly refused: string[];
+  bytes: number;
+  readonly maxBytes: number;
+}
+
+function copyTree(c: Copier, rel: string): void {
+  for (const name of fs.readdirSync(path.join(c.from, rel)).sort()) {
+    if (SKIPPED.has(name)) continue;
+    const relPath = path.join(rel, name);
+    const src = path.join(c.from, relPath);
+    const dest = path.join(c.to, relPath);
+    const st = fs.lstatSync(src);
+    if (st.isDirectory()) {
+      fs.mkdirSync(dest, { mode: 0o755 });
+      c.hash.update(`d\0${relPath}\0`);
+      copyTree(c, relPath);
+    } else if (st.isFile()) {
+      const data = readNoFollow(src);
+      c.bytes += data.length;
+      if (c.bytes > c.maxBytes)
+        throw new SetupError(
+          'submission',
+          'WORKSPACE_TOO_BIG',
+          `your workspace is over ${c.maxBytes / 1048576} MB without node_modules, dist and .git: remove large files (SANDBOX_CONTAINER_MAX_CONTEXT_MB raises the cap).`,
+        );
+      const mode = st.mode & 0o111 ? 0o755 : 0o644;
+      fs.writeFileSync(dest, data, { mode, flag: 'wx' });
+      c.hash.update(`f\0${relPath}\0${mode}\0`).update(data);
+    } else if (st.isSymbolicLink()) {
+      const target = fs.readlinkSync(src);
+      const resolved = path.resolve(path.dirname(src), target);
+      // Kept as a link only when it is relative and lands inside the workspace; never followed.
+      if (!path.isAbsolute(target) && inside(c.from, resolved)) {
+        fs.symlinkSync(target, dest);
+        c.hash.update(`l\0${relPath}\0${target}\0`);
+      } else c.refused.push(`${relPath} (a link out of the workspace)`);
+    } else c.refused.push(`${relPath} (not a file or folder)`);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function readJson(file: string): Json | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Json;
+  } catch {
+    return undefined; // missing, or JSON with comments: left as it is
+  }
+}
+
+/**
+ * A tsconfig `extends` that leaves the workspace is inlined only when it is one of the course's
+ * allow-listed files (the reference-app's ../tsconfig.base.json); any other is left untouched, so
+ * the build fails with the compiler's own message and nothing outside is read.
+ */
+function inlineCourseExtends(workspace: string, appDir: string, hash: Hash): void {
+  const allowed = new Set(allowListedCourseFiles());
+  for (const file of fs.readdirSync(appDir).filter((f) => /^tsconfig.*\.json$/.test(f))) {
+    const configPath = path.join(appDir, file);
+    if (fs.lstatSync(configPath).isSymbolicLink()) continue;
+    const config = readJson(configPath);
+    if (typeof config?.extends !== 'string' || !config.extends.startsWith('.')) continue;
+    const target = path.resolve(workspace, config.extends);
+    if (inside(workspace, target) || !allowed.has(target)) continue;
+    const data = readNoFollow(target);
+    const copy = path.join(INLINED_DIR, path.basename(target));
+    fs.mkdirSync(path.join(appDir, INLINED_DIR), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(appDir, copy), data, { mode: 0o644 });
+    fs.writeFileSync(
+      configPath,
+      `${JSON.stringify({ ...config, extends: `./${copy}` }, null, 2)}\n`,
+    );
+    hash.update(`extends\0${file}\0`).update(data);
+  }
+}
+
+/** The course's own workspaces (reference-app) rely on tools the course root installs; a learner's never do. */
+function addCourseDevDependencies(workspace: string, appDir: string, hash: Hash): void {
+  const root = courseRoot();
+  if (!inside(root, workspace) || workspace === root) return;
+  const pkgFile = path.join(appDir, 'package.json');
+  if (!fs.existsSync(pkgFile) || fs.lstatSync(pkgFile).isSymbolicLink()) return;
+  const needed = courseDevDependencies(root, appDir);
+  if (!Object.keys(needed).length) return;
+  const pkg = readJson(pkgFile) ?? {};
+  const own = (pkg.devDependencies ?? {}) as Record<string, string>;
+  pkg.devDependencies = { ...own, ...needed };
+  fs.writeFileSync(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
+  hash.update(`course-dev\0${JSON.stringify(needed)}`);
+}
+
+export function makeBuildContext(workspace: string, salt: string): BuildContext {
+  const from = fs.realpathSync(workspace);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-build-'));
+  fs.chmodSync(dir, 0o755); // the stages read it as uid 10001 through a read-only mount
+  const appDir = path.join(dir, 'app');
+  const depsDir = path.join(dir, 'deps');
+  const remove = (): void => fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    fs.mkdirSync(appDir, { mode: 0o755 });
+    fs.mkdirSync(depsDir, { mode: 0o755 });
+    const hash = createHash('sha256').update(salt);
+    const copier: Copier = {
+      from,
+      to: appDir,
+      hash,
+      refused: [],
+      bytes: 0,
+      maxBytes: maxContextBytes(),
+    };
+    copyTree(copier, '');
+    inlineCourseExtends(from, appDir, hash);
+    addCourseDevDependencies(from, appDir, hash);
+    const depsHash = createHash('sha256').update(salt);
+    for (const name of MANIFESTS) {
+      const file = path.join(appDir, name);
+      const st = fs.lstatSync(file, { throwIfNoEntry: false });
+      if (!st?.isFile()) continue;
+      const data = fs.readFileSync(file);
+      fs.writeFileSync(path.join(depsDir, name), data, { mode: 0o644 });
+      depsHash.update(`${name}\0`).update(data);
+    }
+    return {
+      dir,
+      appDir,
+      depsDir,
+      hash: hash.digest('hex').slice(0, 16),
+      depsHash: depsHash.digest('hex').slice(0, 16),
+      refused: copier.refused,
+      remove,
+    };
+  } catch (e) {
+    remove();
+    throw e;
+  }
+}
