@@ -4,11 +4,7 @@ import type { RunContext } from '../harness/api';
 import { SandboxContext } from '../harness/context';
 import type { AppRuntime, RuntimeDescription } from '../runtime/app-runtime';
 import { createAppRuntime } from '../runtime/create-app-runtime';
-import {
-  containerServicesReady,
-  ENGINE_SETUP_HINT,
-  leaseContainerServices,
-} from '../engine';
+import { containerServicesReady, ENGINE_SETUP_HINT, leaseContainerServices } from '../engine';
 import { startLocalServices, type Services } from '../services/local-services';
 import { findWarmPostgres } from '../services/warm-postgres';
 import { readWorkspace, type Workspace } from '../workspace/workspace';
