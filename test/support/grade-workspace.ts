@@ -5,6 +5,7 @@ import path from 'node:path';
 import { grade } from '../../checker/src/runner/grade';
 import { loadPrepareRun } from '../../checker/src/runner/prepare';
 import type { RunResult } from '../../checker/src/results/types';
+import { isGenerated } from '../../checker/src/workspace/generated';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const REFERENCE = path.join(ROOT, 'reference-app');
@@ -45,9 +46,6 @@ export function failing(result: RunResult): string[] {
     .sort();
 }
 
-/** Build output, installs and local state of reference-app that a copy must not inherit. */
-const NOT_COPIED = new Set(['node_modules', 'dist', 'coverage', '.sandbox', '.cache']);
-
 /**
  * A copy of reference-app with one broken-submission patch applied, inside the repository
  * (.sandbox/broken-NAME-RANDOM) so its node_modules resolve from the root. Returns its path.
@@ -58,11 +56,7 @@ export function brokenWorkspace(name: string): string {
   const dir = path.join(ROOT, '.sandbox', `broken-${name}-${randomBytes(3).toString('hex')}`);
   cpSync(REFERENCE, dir, {
     recursive: true,
-    filter: (src) =>
-      !path
-        .relative(REFERENCE, src)
-        .split(path.sep)
-        .some((part) => NOT_COPIED.has(part)) && !src.endsWith('.tsbuildinfo'),
+    filter: (src) => !isGenerated(path.relative(REFERENCE, src)) && !src.endsWith('.tsbuildinfo'),
   });
   pointTsconfigsAtRoot(dir);
   try {

@@ -1,3 +1,4 @@
+import { isGenerated } from '../workspace/generated';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +11,6 @@ import { courseRoot, loadSteps, referencePatchPath, starterDir, type StepInfo } 
  * lock file) comes from the starter, which already pins every library the course uses.
  */
 export const REFERENCE_PATHS = ['src'];
-
-const COPY_SKIP = new Set(['node_modules', 'dist', '.git', '.sandbox']);
 
 function git(cwd: string, args: string[], input?: string): string {
   return execFileSync('git', args, {
@@ -34,7 +33,7 @@ function git(cwd: string, args: string[], input?: string): string {
 export function copyWorkspace(from: string, to: string): void {
   cpSync(from, to, {
     recursive: true,
-    filter: (src) => !COPY_SKIP.has(src.slice(from.length + 1).split(/[\\/]/)[0] ?? ''),
+    filter: (src) => !isGenerated(src.slice(from.length + 1)),
   });
 }
 

@@ -1,21 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { looksLikeWorkspace } from '../workspace/workspace';
 import { courseRoot } from './paths';
+
+export { looksLikeWorkspace };
 
 /** Where the course remembers the workspace made by `sandbox init`: .sandbox/ (gitignored), or $SANDBOX_STATE_DIR. */
 const rememberedPath = (root: string): string =>
   join(process.env['SANDBOX_STATE_DIR'] ?? join(root, '.sandbox'), 'workspace.json');
-
-export function looksLikeWorkspace(dir: string): boolean {
-  const pkgPath = join(dir, 'package.json');
-  if (!existsSync(pkgPath)) return false;
-  try {
-    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { scripts?: Record<string, unknown> };
-    return typeof pkg.scripts?.['start'] === 'string';
-  } catch {
-    return false;
-  }
-}
 
 export function rememberWorkspace(dir: string, root: string = courseRoot()): void {
   const path = rememberedPath(root);

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { cacheDir } from '../services/cache-dir';
 import { runCommand } from './run-command';
 import { SetupError } from '../app/setup-error';
+import { workspaceHash } from '../workspace/hash';
 import type { Workspace } from '../workspace/workspace';
 
 const INSTALL_TIMEOUT_MS = 5 * 60_000;
@@ -59,30 +60,6 @@ export async function installDependencies(
     );
 }
 
-const NOT_HASHED = new Set(['node_modules', '.git', 'coverage', '.sandbox']);
-
-/**
- * A hash of the workspace's files, build output included (names, sizes, contents), so a build is
- * skipped only when both the sources and what the last build wrote are exactly as they were.
- */
-export function workspaceHash(dir: string): string {
-  const h = createHash('sha256');
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      if (NOT_HASHED.has(name)) continue;
-      const p = path.join(d, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile()) {
-        h.update(`${path.relative(dir, p)}\0${st.size}\0`);
-        h.update(readFileSync(p));
-      }
-    }
-  };
-  walk(dir);
-  return h.digest('hex');
-}
-
 export async function buildIfNeeded(
   ws: Workspace,
   onProgress?: (m: string) => void,
@@ -93,7 +70,11 @@ export async function buildIfNeeded(
     'builds',
     `${createHash('sha256').update(ws.dir).digest('hex').slice(0, 16)}.hash`,
   );
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === workspaceHash(ws.dir)) return;
+  if (
+    existsSync(stamp) &&
+    readFileSync(stamp, 'utf8') === workspaceHash(ws.dir, { withBuildOutput: true })
+  )
+    return;
   onProgress?.('npm run build...');
   const r = await runCommand('npm', ['run', 'build'], {
     cwd: ws.dir,
@@ -115,5 +96,5 @@ export async function buildIfNeeded(
       r.output,
     );
   mkdirSync(path.dirname(stamp), { recursive: true });
-  writeFileSync(stamp, workspaceHash(ws.dir));
+  writeFileSync(stamp, workspaceHash(ws.dir, { withBuildOutput: true }));
 }

@@ -65,3 +65,13 @@ export function readWorkspace(dir: string): Workspace {
       existsSync(path.join(dir, 'npm-shrinkwrap.json')),
   };
 }
+
+/** An npm project with a start script (quietly: for "is the current folder a workspace?"). */
+export function looksLikeWorkspace(dir: string): boolean {
+  try {
+    readWorkspace(path.resolve(dir));
+    return true;
+  } catch {
+    return false;
+  }
+}
