@@ -11,11 +11,14 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const REFERENCE = path.join(ROOT, 'reference-app');
 export const BROKEN_DIR = path.join(ROOT, 'test', 'broken');
 
-/** Grades a workspace up to `step` (all steps when omitted), or that step alone with `only`, with the checker's own runner. */
+/**
+ * Grades a workspace up to `step` (all steps when omitted), or that step alone with `only`, with
+ * the checker's own runner; `serial` runs every check alone, in order (concurrency 1).
+ */
 export function gradeWorkspace(
   workspace: string,
   step?: string,
-  opts: { only?: boolean } = {},
+  opts: { only?: boolean; serial?: boolean } = {},
 ): Promise<RunResult> {
   return grade(
     {
@@ -24,6 +27,7 @@ export function gradeWorkspace(
       timeoutSeconds: 240,
       ...(step ? { step } : {}),
       ...(step && opts.only ? { only: true } : {}),
+      ...(opts.serial ? { concurrency: 1 } : {}),
     },
     loadPrepareRun(),
   );

@@ -23,6 +23,7 @@ interface CheckFlags {
   databaseUrl?: string;
   redisUrl?: string;
   timeout: number;
+  serial?: boolean;
 }
 
 export function registerCheck(program: Command): void {
@@ -55,6 +56,10 @@ export function registerCheck(program: Command): void {
       new Option('--timeout <seconds>', 'time limit of the whole run')
         .argParser(positiveInt)
         .default(DEFAULT_TIMEOUT_SECONDS),
+    )
+    .option(
+      '--serial',
+      'run every check alone, one after the other (slower; by default checks that only use their own users run side by side)',
     )
     .addHelpText(
       'after',
@@ -106,6 +111,7 @@ async function runCheck(flags: CheckFlags): Promise<number> {
           say(`  ${c.status === 'pass' ? '✓' : c.status === 'fail' ? '✗' : '!'} ${c.name}`),
         ...(flags.step ? { step: flags.step } : {}),
         ...(flags.only ? { only: true } : {}),
+        ...(flags.serial ? { concurrency: 1 } : {}),
         ...(flags.databaseUrl ? { databaseUrl: flags.databaseUrl } : {}),
         ...(flags.redisUrl ? { redisUrl: flags.redisUrl } : {}),
       },

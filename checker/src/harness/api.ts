@@ -13,6 +13,14 @@ export interface CheckMeta {
   hint: string;
   /** Per-check timeout in ms (default 15000). */
   timeoutMs?: number;
+  /**
+   * true: the check may run alongside other concurrent checks. Declare it only when the check
+   * sends requests as users it created itself and reads only their own rows, keys, sockets and
+   * emails. Default (absent or false): the check runs alone, as every check that stops Postgres
+   * or Redis, kills, restarts or signals the app, starts a second instance, sets mail-sink
+   * faults, measures time, or reads global state ("the only email", every key, every job).
+   */
+  concurrent?: boolean;
 }
 
 /** One HTTP request as sent, kept so failures can show it. */

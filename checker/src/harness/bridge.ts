@@ -14,6 +14,8 @@ export interface CheckRegistration {
   points: number;
   hint: string;
   timeoutMs: number;
+  /** May run alongside other concurrent checks (CheckMeta.concurrent). */
+  concurrent: boolean;
 }
 
 export interface CheckOutcome {
@@ -35,15 +37,24 @@ export interface RunBridge {
   beforeCheck(): Promise<void>;
   /** After each check: extra instances stopped, faults cleared. */
   afterCheck(): Promise<void>;
+  /**
+   * Runs a check's work when its turn comes: checks are admitted in registration order, a
+   * concurrent one beside other concurrent ones, any other one alone. Rejects when the clean-up
+   * owed by the checks before it failed.
+   */
+  schedule<T>(concurrent: boolean, work: () => Promise<T>): Promise<T>;
+  /** A check file that threw while it was loaded: it registers nothing and shows this instead. */
+  loadFailed(file: string, message: string): void;
   /** Why no more checks may run (time limit, interrupted), or null. */
   stopReason(): string | null;
   register(check: CheckRegistration): void;
   report(file: string, name: string, outcome: CheckOutcome): void;
 }
 
-/** What the environment puts on a check file's global. */
+/** What the environment puts on the jest test file's global. */
 export interface FileBridge {
   bridge: RunBridge;
+  /** The check file being loaded: set by the entry file before it loads each one (see checks.entry.ts). */
   testPath: string;
 }
 

@@ -15,19 +15,60 @@ function fileBridge(): FileBridge {
   return found;
 }
 
+/**
+ * jest's own limit for a check. Every check is a jest concurrent test that waits for its turn in
+ * the run's scheduler: the wait is bounded by the run's time limit, the check once admitted by
+ * its timeout plus the cleanup grace (see admitted()), so jest's timer is only a last resort.
+ */
+const JEST_BACKSTOP_MS = 2 ** 31 - 1;
+
 /** Registers one graded check: all of meta.points when fn resolves, none when it throws. */
 export function check(name: string, meta: CheckMeta, fn: () => Promise<void>): void {
-  const { bridge, testPath } = fileBridge();
+  const found = fileBridge();
+  const { bridge } = found;
+  const file = found.testPath; // read now: the entry file moves on to the next check file
   const timeoutMs = meta.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
-  bridge.register({ file: testPath, name, points: meta.points, hint: meta.hint, timeoutMs });
-  test(
+  const concurrent = meta.concurrent === true;
+  bridge.register({ file, name, points: meta.points, hint: meta.hint, timeoutMs, concurrent });
+  test.concurrent(
     name,
     async () => {
-      const outcome = await runCheck(bridge, fn, timeoutMs);
-      bridge.report(testPath, name, outcome);
+      const outcome = await bridge
+        .schedule(concurrent, () => admitted(bridge, fn, timeoutMs, concurrent))
+        .catch((e: unknown): CheckOutcome => ({
+          status: 'error',
+          message: `not run: ${e instanceof Error ? e.message : String(e)}`,
+          durationMs: 0,
+        }));
+      bridge.report(file, name, outcome);
       if (outcome.status !== 'pass') throw new Error(outcome.message);
     },
-    timeoutMs + CLEANUP_GRACE_MS,
+    JEST_BACKSTOP_MS,
+  );
+}
+
+/** The check's turn: bounded by its timeout plus the cleanup grace, so a hung cleanup cannot hold the run. */
+function admitted(
+  bridge: RunBridge,
+  fn: () => Promise<void>,
+  timeoutMs: number,
+  concurrent: boolean,
+): Promise<CheckOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = timeoutMs + CLEANUP_GRACE_MS;
+  const overdue = new Promise<CheckOutcome>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({
+          status: 'error',
+          message: `the check and its cleanup did not finish within ${limit / 1000} s`,
+          durationMs: limit,
+        }),
+      limit,
+    );
+  });
+  return Promise.race([runCheck(bridge, fn, timeoutMs, concurrent), overdue]).finally(() =>
+    clearTimeout(timer),
   );
 }
 
@@ -35,6 +76,7 @@ async function runCheck(
   bridge: RunBridge,
   fn: () => Promise<void>,
   timeoutMs: number,
+  concurrent: boolean,
 ): Promise<CheckOutcome> {
   const notRun = bridge.stopReason();
   if (notRun) return { status: 'error', message: `not run: ${notRun}`, durationMs: 0 };
@@ -63,12 +105,15 @@ async function runCheck(
       ...(hint ? { hint } : {}),
     };
   }
-  try {
-    await bridge.afterCheck();
-  } catch (e) {
-    if (outcome.status === 'pass') {
-      const message = `cleanup after the check failed: ${e instanceof Error ? e.message : String(e)}`;
-      outcome = { status: 'error', message, durationMs: 0 };
+  // A concurrent check leaves the clean-up to the scheduler: it runs once the checks beside it are done.
+  if (!concurrent) {
+    try {
+      await bridge.afterCheck();
+    } catch (e) {
+      if (outcome.status === 'pass') {
+        const message = `cleanup after the check failed: ${e instanceof Error ? e.message : String(e)}`;
+        outcome = { status: 'error', message, durationMs: 0 };
+      }
     }
   }
   const stopped = bridge.stopReason();

@@ -12,10 +12,11 @@ import {
   type StepResult,
 } from './types';
 
-/** What a grading run gathered: checks in registration order, their outcomes, jest's own report. */
+/** What a grading run gathered: checks in registration order, their outcomes, files that failed to load, jest's own report. */
 export interface Collected {
   registrations: CheckRegistration[];
   outcomes: Map<string, CheckOutcome>;
+  loadErrors: Map<string, string>;
   jest: AggregatedResult | null;
 }
 
@@ -121,10 +122,13 @@ function stepResult(
 
 function fileChecks(file: string, collected: Collected, stopReason: string | null): CheckResult[] {
   const registered = collected.registrations.filter((r) => r.file === file);
-  const fileReport = collected.jest?.testResults.find((t) => t.testFilePath === file);
-  if (registered.length === 0) {
+  // jest ran one test file, the entry that loaded every check file (harness/checks.entry.ts).
+  const fileReport = collected.jest?.testResults[0];
+  const loadError = collected.loadErrors.get(file);
+  if (registered.length === 0 || loadError) {
     // The file never registered a check: it failed to load, or the run stopped before it.
     const why =
+      loadError ??
       fileReport?.testExecError?.message ??
       (stopReason ? `not run: ${stopReason}` : 'no checks registered');
     return [

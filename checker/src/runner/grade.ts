@@ -5,16 +5,19 @@ import {
   checkerErrorResult,
   outcomeKey,
   type RunHeader,
-  toCheckResult,
   type Collected,
 } from '../results/build';
 import type { CheckResult, RunResult, ServicesMode } from '../results/types';
+import { InOrderProgress } from './check-progress';
 import { runCheckFiles } from './jest';
 import { isSetupError, type PreparedRun, type PrepareRun } from './run-types';
+import { CheckScheduler } from './scheduler';
 import { defaultStepsDir, loadSteps, selectSteps, stepOfFile, type StepDefinition } from './steps';
 import { Timings } from './timings';
 
 export const DEFAULT_TIMEOUT_SECONDS = 300;
+/** How many concurrent checks run at once against the app: they mostly wait on it, not compute. */
+export const DEFAULT_CONCURRENCY = 4;
 /** After a stop (time limit, Ctrl-C), how long remaining checks get to report "not run" before we give up on jest. */
 const STOP_GRACE_MS = 3000;
 
@@ -30,6 +33,8 @@ export interface GradeOptions {
   timeoutSeconds?: number;
   /** Batch grading of others' work: refuse (exit 2) when the run cannot be contained. */
   requireContained?: boolean;
+  /** Concurrent checks at once (default DEFAULT_CONCURRENCY); 1 runs every check alone, in order. */
+  concurrency?: number;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
   onCheck?: (step: StepDefinition, check: CheckResult) => void;
@@ -114,16 +119,24 @@ async function runChecks(
   opts: GradeOptions,
   timings: Timings,
 ): Promise<Collected> {
-  const collected: Collected = { registrations: [], outcomes: new Map(), jest: null };
-  const announced = new Set<number>();
+  const collected: Collected = {
+    registrations: [],
+    outcomes: new Map(),
+    loadErrors: new Map(),
+    jest: null,
+  };
   const jestStarted = performance.now();
   let firstRegistration: number | undefined;
+  const afterCheck = async (): Promise<void> => run?.afterCheck?.();
+  const scheduler = new CheckScheduler(opts.concurrency ?? DEFAULT_CONCURRENCY, afterCheck);
+  const progress = new InOrderProgress(steps, opts);
   const bridge: RunBridge = {
     context: run?.context ?? null,
     setupFailure,
     order: steps.flatMap((s) => s.checkFiles),
-    beforeCheck: async () => run?.ensureAppRunning?.(),
-    afterCheck: async () => run?.afterCheck?.(),
+    beforeCheck: coalesced(async () => run?.ensureAppRunning?.()),
+    afterCheck,
+    schedule: (concurrent, work) => scheduler.schedule(concurrent, work),
     stopReason: stop.reason,
     register: (check) => {
       if (firstRegistration === undefined) {
@@ -131,26 +144,23 @@ async function runChecks(
         timings.record('jest.start', firstRegistration - jestStarted);
       }
       collected.registrations.push(check);
-      const step = stepOfFile(steps, check.file);
-      if (step && !announced.has(step.number)) {
-        announced.add(step.number);
-        opts.onProgress?.(`Step ${step.number}: ${step.title} (${step.slug})`);
-      }
+      progress.registered(check);
+    },
+    loadFailed: (file, message) => {
+      collected.loadErrors.set(file, message);
     },
     report: (file, name, outcome) => {
       collected.outcomes.set(outcomeKey(file, name), outcome);
       const step = stepOfFile(steps, file);
       if (step) timings.record(`step.${step.slug}`, outcome.durationMs);
-      const registration = collected.registrations.find((r) => r.file === file && r.name === name);
-      if (step && registration && opts.onCheck)
-        opts.onCheck(step, toCheckResult(registration, outcome));
+      progress.reported(file, name, outcome);
     },
   };
   if (bridge.order.length === 0) return collected;
   installBridge(globalThis, bridge);
   try {
     collected.jest = await Promise.race([
-      runCheckFiles(stepsDir, bridge.order),
+      runCheckFiles(stepsDir),
       stop.stoppedThenGrace(STOP_GRACE_MS),
     ]);
   } finally {
@@ -158,6 +168,15 @@ async function runChecks(
     removeBridge(globalThis);
   }
   return collected;
+}
+
+/** Concurrent callers share the one call in flight (the app is restarted once, not once per check). */
+function coalesced(fn: () => Promise<void>): () => Promise<void> {
+  let inFlight: Promise<void> | null = null;
+  return () =>
+    (inFlight ??= fn().finally(() => {
+      inFlight = null;
+    }));
 }
 
 interface StopController {

@@ -6,7 +6,12 @@ import path from 'node:path';
 /** Compiled (dist, .js) or run from source (tsx, jest: .ts): the jest plugins sit next to this file either way. */
 const EXT = path.extname(__filename);
 const CHECKER_ROOT = path.resolve(__dirname, '../..');
-const HARNESS_SOURCE = path.join(CHECKER_ROOT, 'src/harness/index.ts');
+const HARNESS_DIR = path.join(CHECKER_ROOT, 'src/harness');
+const HARNESS_SOURCE = path.join(HARNESS_DIR, 'index.ts');
+/** The one test file jest runs: it loads the run's check files (see checks.entry.ts). */
+const CHECKS_ENTRY = path.join(HARNESS_DIR, 'checks.entry.ts');
+/** jest starts every concurrent test at once; the run's scheduler decides which may proceed. */
+const ALL_AT_ONCE = 10_000;
 
 export function jestCacheDir(): string {
   return path.join(
@@ -17,17 +22,15 @@ export function jestCacheDir(): string {
 }
 
 /**
- * Runs the given check files with jest, in one process (in-band), in the order the sequencer
- * reads from the run's bridge. Results flow through the bridge; jest's own report is silenced.
+ * Runs the run's check files (the bridge's order) with jest, in this process, as one test file
+ * that loads them all. Results flow through the bridge; jest's own report is silenced.
  */
-export async function runCheckFiles(
-  stepsDir: string,
-  files: readonly string[],
-): Promise<AggregatedResult> {
+export async function runCheckFiles(stepsDir: string): Promise<AggregatedResult> {
   const config = {
     rootDir: stepsDir,
-    roots: [stepsDir],
-    testMatch: ['**/*.check.ts'],
+    roots: [HARNESS_DIR],
+    testMatch: ['**/checks.entry.ts'],
+    maxConcurrency: ALL_AT_ONCE,
     moduleFileExtensions: ['ts', 'js', 'json'],
     transform: {
       '^.+\\.ts$': [
@@ -51,7 +54,7 @@ export async function runCheckFiles(
   };
   const { results } = await runCLI(
     {
-      _: [...files],
+      _: [CHECKS_ENTRY],
       $0: 'sandbox',
       config: JSON.stringify(config),
       runInBand: true,
@@ -59,7 +62,6 @@ export async function runCheckFiles(
       silent: true,
       watchman: false,
       reporters: [],
-      testSequencer: path.join(__dirname, `sequencer${EXT}`),
       cache: true,
       ci: false,
     },

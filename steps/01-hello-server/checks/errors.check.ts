@@ -5,6 +5,7 @@ const lesson = '(steps/01-hello-server/README.md)';
 check(
   'an unknown route answers 404 NOT_FOUND as JSON',
   {
+    concurrent: true,
     points: 2,
     hint: `Add a last "not found" handler after your routes that answers 404 {"error":{"code":"NOT_FOUND","message":"..."}} ${lesson}.`,
   },
@@ -22,6 +23,7 @@ check(
 check(
   'a malformed JSON body answers 400 BAD_JSON on any route',
   {
+    concurrent: true,
     points: 2,
     hint: `express.json() throws a SyntaxError (type "entity.parse.failed") on bad JSON: map it to 400 BAD_JSON in your error handler ${lesson}.`,
   },

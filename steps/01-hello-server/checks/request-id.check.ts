@@ -5,7 +5,7 @@ const hint =
 
 check(
   'every response carries an X-Request-Id, a fresh one per request',
-  { points: 2, hint },
+  { concurrent: true, points: 2, hint },
   async () => {
     const { app } = sandbox();
     const headers = { 'Content-Type': 'application/json' };
@@ -28,7 +28,7 @@ check(
 
 check(
   'a valid incoming X-Request-Id is echoed, an invalid one replaced',
-  { points: 2, hint },
+  { concurrent: true, points: 2, hint },
   async () => {
     const { app } = sandbox();
     const mine = `req.${sandbox().unique('id')}_A-1`;

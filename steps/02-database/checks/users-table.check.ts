@@ -12,6 +12,7 @@ interface Column {
 check(
   'migrations create the users table with the contract columns',
   {
+    concurrent: true,
     points: 3,
     hint: `Write a knex migration creating users(id uuid primary key, email, password_hash, email_verified boolean default false, created_at) and run knex.migrate.latest() before listen() ${lesson}.`,
   },
@@ -54,6 +55,7 @@ check(
 check(
   'users.email is unique case-insensitively (citext or a unique index on lower(email))',
   {
+    concurrent: true,
     points: 3,
     hint: `Either make email a citext column with a unique constraint, or add a unique index on lower(email) ${lesson}.`,
   },

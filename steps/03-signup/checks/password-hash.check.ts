@@ -7,6 +7,7 @@ const lesson = '(steps/03-signup/README.md)';
 check(
   'the password is stored as a bcrypt hash of cost >= 10, never in plain text, never returned',
   {
+    concurrent: true,
     points: 4,
     hint: `Store bcrypt.hash(password, 12) in password_hash, nothing else derived from the password, and never put the row straight into a response ${lesson}.`,
   },

@@ -14,6 +14,7 @@ const lesson = '(steps/03-signup/README.md)';
 check(
   'POST /auth/signup answers 201 with the new user, email trimmed and lowercased',
   {
+    concurrent: true,
     points: 3,
     hint: `Insert the user, then answer 201 {"user":{"id","email","emailVerified","createdAt"}} - only those four fields ${lesson}.`,
   },
@@ -42,6 +43,7 @@ check(
 check(
   'invalid signups answer 400 VALIDATION_FAILED with one detail per bad field',
   {
+    concurrent: true,
     points: 3,
     hint: `Validate the body (e.g. with zod): email a valid address <= 254 chars, password 8-72 chars; answer details [{"field","message"}] ${lesson}.`,
   },
@@ -81,6 +83,7 @@ check(
 check(
   'signing up twice (other case, extra spaces) answers 409 EMAIL_TAKEN',
   {
+    concurrent: true,
     points: 3,
     hint: `Normalise the email (trim + lowercase) before inserting, and turn the unique violation (Postgres code 23505) into 409 EMAIL_TAKEN ${lesson}.`,
   },

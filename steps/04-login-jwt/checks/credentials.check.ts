@@ -14,6 +14,7 @@ const lesson = '(steps/04-login-jwt/README.md)';
 check(
   'an unknown email and a wrong password get the same 401 INVALID_CREDENTIALS answer',
   {
+    concurrent: true,
     points: 3,
     hint: `In the passport-local verify callback answer done(null, false) in both cases and map it to one 401 INVALID_CREDENTIALS body ${lesson}.`,
   },

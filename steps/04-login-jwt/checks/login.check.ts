@@ -21,6 +21,7 @@ function accessToken(json: unknown): string {
 check(
   'POST /auth/login answers 200 with an HS256 access token: sub = user id, exp 900 s after iat, a unique jti',
   {
+    concurrent: true,
     points: 4,
     hint: `Sign with jwt.sign({ sub: user.id }, JWT_SECRET, { algorithm: "HS256", expiresIn: 900, jwtid: randomUUID() }) and answer {accessToken, tokenType:"Bearer", expiresIn:900} ${lesson}.`,
   },
@@ -76,6 +77,7 @@ check(
 check(
   'GET /auth/me answers the signed-in user, and no answer contains the password or its hash',
   {
+    concurrent: true,
     points: 3,
     hint: `Protect /auth/me with passport.authenticate("jwt", { session: false }) and answer {"user":{id,email,emailVerified,createdAt}}; map rows to that shape ${lesson}.`,
   },
@@ -110,6 +112,7 @@ check(
 check(
   'login with missing fields answers 400 VALIDATION_FAILED',
   {
+    concurrent: true,
     points: 1,
     hint: `Validate the login body before passport-local runs (or map its "Missing credentials") ${lesson}.`,
   },

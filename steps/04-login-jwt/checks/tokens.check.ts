@@ -11,6 +11,7 @@ function base64url(value: unknown): string {
 check(
   'GET /auth/me refuses missing, malformed, expired, wrongly signed, alg none and non-HS256 tokens with 401 UNAUTHORIZED',
   {
+    concurrent: true,
     points: 5,
     hint: `Configure passport-jwt with secretOrKey: JWT_SECRET and algorithms: ["HS256"], and map its failure to 401 UNAUTHORIZED ${lesson}.`,
   },

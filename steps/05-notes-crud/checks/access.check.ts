@@ -15,6 +15,7 @@ const lesson = '(steps/05-notes-crud/README.md)';
 check(
   'every /notes route answers 401 UNAUTHORIZED without a valid token',
   {
+    concurrent: true,
     points: 2,
     hint: `Mount passport.authenticate("jwt", { session: false }) in front of the whole /notes router ${lesson}.`,
   },
@@ -51,6 +52,7 @@ check(
 check(
   "another user's note is 404 NOT_FOUND for every verb and stays untouched; unknown and non-UUID ids are 404 too",
   {
+    concurrent: true,
     points: 5,
     hint: `Always filter by owner: where({ id, user_id: req.user.id }); answer 404 (not 403) so ids of others are not revealed; check the id is a UUID before querying ${lesson}.`,
   },
@@ -101,6 +103,7 @@ check(
 check(
   'injection-shaped text is stored and returned verbatim',
   {
+    concurrent: true,
     points: 2,
     hint: `Use knex's query builder or bound parameters (never string concatenation), and return text as-is: escaping is the client's job ${lesson}.`,
   },

@@ -17,6 +17,7 @@ const lesson = '(steps/05-notes-crud/README.md)';
 check(
   'POST /notes answers 201 with the note; body defaults to ""; bad titles and bodies are 400 VALIDATION_FAILED',
   {
+    concurrent: true,
     points: 3,
     hint: `Validate {title: 1-200 chars, body?: <= 10000 chars}, insert with user_id = req.user.id, answer 201 {"note":{id,title,body,createdAt,updatedAt}} ${lesson}.`,
   },
@@ -49,6 +50,7 @@ check(
 check(
   'GET, PATCH and DELETE /notes/:id work on your own note',
   {
+    concurrent: true,
     points: 4,
     hint: `PATCH updates only the fields sent and moves updatedAt on; DELETE answers 204 with no body; afterwards the note is 404 ${lesson}.`,
   },

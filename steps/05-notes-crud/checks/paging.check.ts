@@ -22,6 +22,7 @@ interface Page {
 check(
   'GET /notes lists your notes newest first, 20 by default, and following nextCursor lists each exactly once',
   {
+    concurrent: true,
     points: 5,
     hint: `Use keyset paging: order by created_at desc, id desc; the cursor encodes the last (created_at, id); fetch limit + 1 rows to know if there is a next page. Offsets repeat or skip rows when notes are added meanwhile ${lesson}.`,
   },
@@ -84,6 +85,7 @@ check(
 check(
   'GET /notes rejects a bad limit or cursor with 400 VALIDATION_FAILED',
   {
+    concurrent: true,
     points: 2,
     hint: `Accept limit 1..100 (default 20) and only cursors you made; anything else is 400 VALIDATION_FAILED, never a 500 ${lesson}.`,
   },

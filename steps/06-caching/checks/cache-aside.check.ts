@@ -19,6 +19,7 @@ const lesson = '(steps/06-caching/README.md)';
 check(
   'GET /notes/:id answers X-Cache: MISS, then HIT with the same body',
   {
+    concurrent: true,
     points: 3,
     hint: `Read cache:note:<id> first; on a miss load from Postgres, SET it with EX, and answer X-Cache: MISS; on a hit answer the cached note with X-Cache: HIT ${lesson}.`,
   },
@@ -42,6 +43,7 @@ check(
 check(
   'cache keys start with cache:, contain the note id and carry a TTL between 1 s and 1 day',
   {
+    concurrent: true,
     points: 3,
     hint: `Always SET with EX (e.g. 60 s): a key without a TTL lives for ever ${lesson}.`,
   },
@@ -68,6 +70,7 @@ check(
 check(
   'PATCH and DELETE invalidate the cache: no read is ever stale',
   {
+    concurrent: true,
     points: 4,
     hint: `After a successful UPDATE or DELETE, DEL the note's cache key before answering ${lesson}.`,
   },
@@ -95,6 +98,7 @@ check(
 check(
   'a cached note is still 404 NOT_FOUND for another user',
   {
+    concurrent: true,
     points: 2,
     hint: `Key the cache by note id but check the owner on every read, hit or miss ${lesson}.`,
   },

@@ -15,6 +15,7 @@ const lesson = '(steps/07-email-jobs/README.md)';
 check(
   'signup sends one verification email from MAIL_FROM with a ${PUBLIC_URL}/auth/verify?token= link',
   {
+    concurrent: true,
     points: 4,
     hint: `After inserting the user, queue.add("verify-email", { userId }) and let a BullMQ Worker send it with nodemailer (from: MAIL_FROM, text with the link) ${lesson}.`,
   },
@@ -35,6 +36,7 @@ check(
 check(
   'GET /auth/verify marks the user verified once; the token then answers 400 INVALID_TOKEN',
   {
+    concurrent: true,
     points: 4,
     hint: `Store a hash of a random token with its user and expiry; on verify, mark email_verified and delete (or mark used) the token in the same transaction ${lesson}.`,
   },
@@ -67,6 +69,7 @@ check(
 check(
   'POST /auth/resend-verification answers 202 {} for any well-formed email and sends a new email to an unverified user',
   {
+    concurrent: true,
     points: 3,
     hint: `Always answer 202 {} (so nobody learns which emails exist) and queue a new email only for an existing, unverified user ${lesson}.`,
   },

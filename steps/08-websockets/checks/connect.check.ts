@@ -7,6 +7,7 @@ const lesson = '(steps/08-websockets/README.md)';
 check(
   'the /ws upgrade is refused with 401 without a valid token',
   {
+    concurrent: true,
     points: 3,
     hint: `Create the WebSocketServer with noServer: true; in server.on("upgrade") verify the token and on failure write "HTTP/1.1 401 Unauthorized" and destroy the socket ${lesson}.`,
   },
@@ -38,6 +39,7 @@ check(
 check(
   'a socket with a valid token receives {"type":"ready"}',
   {
+    concurrent: true,
     points: 2,
     hint: `Right after the connection is set up, ws.send(JSON.stringify({ type: "ready" })) ${lesson}.`,
   },

@@ -9,6 +9,7 @@ const lesson = '(steps/08-websockets/README.md)';
 check(
   "note.created/updated/deleted reach every socket of the owner, and nobody else's",
   {
+    concurrent: true,
     points: 5,
     hint: `Keep a Map<userId, Set<WebSocket>>; after each change publish {type, note} for note.userId and send it only to that user's sockets ${lesson}.`,
   },

@@ -14,6 +14,7 @@ const lesson = '(steps/09-hardening/README.md)';
 check(
   'a body over 100 kB answers 413 PAYLOAD_TOO_LARGE',
   {
+    concurrent: true,
     points: 2,
     hint: `express.json({ limit: "100kb" }) throws type "entity.too.large": map it to 413 PAYLOAD_TOO_LARGE ${lesson}.`,
   },
@@ -39,7 +40,11 @@ check(
 
 check(
   'every response carries security headers and no X-Powered-By',
-  { points: 2, hint: `app.use(helmet()) first; it also removes X-Powered-By ${lesson}.` },
+  {
+    concurrent: true,
+    points: 2,
+    hint: `app.use(helmet()) first; it also removes X-Powered-By ${lesson}.`,
+  },
   async () => {
     const { app } = sandbox();
     const answers = [

@@ -31,6 +31,7 @@ async function login(email: string, password: string): Promise<Tokens> {
 check(
   'POST /auth/refresh rotates the refresh token; reusing a spent one answers 401 and revokes its whole family',
   {
+    concurrent: true,
     points: 5,
     hint: `Store refresh tokens (hashed) with a family id; on refresh mark the old one used and issue a new one in the same family; if a used one comes back, revoke every token of the family ${lesson}.`,
   },
@@ -74,6 +75,7 @@ check(
 check(
   'POST /auth/logout answers 204; that access token and its refresh tokens are refused afterwards',
   {
+    concurrent: true,
     points: 4,
     hint: `On logout store the token's jti as revoked until its exp (e.g. a Redis key with that TTL), check it in the JWT strategy, and revoke the login's refresh family ${lesson}.`,
   },

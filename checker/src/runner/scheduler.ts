@@ -1,0 +1,71 @@
+/**
+ * Admits checks in the order they were registered. A concurrent check runs beside the other
+ * concurrent checks (at most `limit` at once); any other check waits until every check before
+ * it has finished, runs alone, and holds back every check after it. With a limit of 1 every
+ * check runs alone, in order: the serial run. Concurrent checks leave their clean-up (closing
+ * sockets, clearing faults) to `settle`, which runs before the next check that runs alone.
+ */
+export class CheckScheduler {
+  private readonly waiting: Waiter[] = [];
+  private running = 0;
+  private aloneRunning = false;
+  private settling = false;
+  private unsettled = false;
+
+  constructor(
+    private readonly limit: number,
+    private readonly settle: () => Promise<void>,
+  ) {}
+
+  async schedule<T>(concurrent: boolean, work: () => Promise<T>): Promise<T> {
+    await new Promise<void>((admit, refuse) => {
+      this.waiting.push({ concurrent, admit, refuse });
+      this.admitNext();
+    });
+    try {
+      return await work();
+    } finally {
+      this.running -= 1;
+      this.aloneRunning = false;
+      this.admitNext();
+    }
+  }
+
+  private admitNext(): void {
+    while (!this.settling && !this.aloneRunning) {
+      const next = this.waiting[0];
+      if (!next) return;
+      if (next.concurrent && this.limit > 1) {
+        if (this.running >= this.limit) return;
+      } else {
+        if (this.running > 0) return;
+        if (this.unsettled) return this.settleThenAdmit();
+        this.aloneRunning = true;
+      }
+      if (next.concurrent) this.unsettled = true;
+      this.waiting.shift();
+      this.running += 1;
+      next.admit();
+    }
+  }
+
+  private settleThenAdmit(): void {
+    this.settling = true;
+    this.unsettled = false;
+    this.settle()
+      .catch((e: unknown) => {
+        const why = `cleanup after the previous checks failed: ${e instanceof Error ? e.message : String(e)}`;
+        this.waiting.shift()?.refuse(new Error(why));
+      })
+      .finally(() => {
+        this.settling = false;
+        this.admitNext();
+      });
+  }
+}
+
+interface Waiter {
+  concurrent: boolean;
+  admit: () => void;
+  refuse: (e: Error) => void;
+}

@@ -1,0 +1,88 @@
+import { CheckScheduler } from '../../src/runner/scheduler';
+
+/** A check that records when it started and ended, and finishes when told to. */
+function tracked(log: string[], name: string) {
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  return {
+    finish: () => finish(),
+    work: async () => {
+      log.push(`${name}+`);
+      await done;
+      log.push(`${name}-`);
+    },
+  };
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('CheckScheduler', () => {
+  it('runs concurrent checks side by side up to the limit, in registration order', async () => {
+    const log: string[] = [];
+    const scheduler = new CheckScheduler(2, async () => undefined);
+    const [a, b, c] = ['a', 'b', 'c'].map((n) => tracked(log, n));
+    const runs = [a, b, c].map((t) => scheduler.schedule(true, t!.work));
+    await turn();
+    expect(log).toEqual(['a+', 'b+']);
+    b!.finish();
+    await turn();
+    expect(log).toEqual(['a+', 'b+', 'b-', 'c+']);
+    a!.finish();
+    c!.finish();
+    await Promise.all(runs);
+  });
+
+  it('runs an exclusive check alone: after every earlier check, before every later one, after the clean-up', async () => {
+    const log: string[] = [];
+    const scheduler = new CheckScheduler(4, async () => void log.push('settle'));
+    const [a, x, b] = ['a', 'x', 'b'].map((n) => tracked(log, n));
+    const runs = [
+      scheduler.schedule(true, a!.work),
+      scheduler.schedule(false, x!.work),
+      scheduler.schedule(true, b!.work),
+    ];
+    await turn();
+    expect(log).toEqual(['a+']);
+    a!.finish();
+    await turn();
+    expect(log).toEqual(['a+', 'a-', 'settle', 'x+']);
+    x!.finish();
+    await turn();
+    expect(log).toEqual(['a+', 'a-', 'settle', 'x+', 'x-', 'b+']);
+    b!.finish();
+    await Promise.all(runs);
+  });
+
+  it('with a limit of 1 runs every check alone, in order, cleaning up after each concurrent one', async () => {
+    const log: string[] = [];
+    const scheduler = new CheckScheduler(1, async () => void log.push('settle'));
+    const checks = ['a', 'b', 'x'].map((n) => tracked(log, n));
+    const runs = checks.map((t, i) => scheduler.schedule(i < 2, t.work));
+    for (const t of checks) {
+      await turn();
+      t.finish();
+    }
+    await Promise.all(runs);
+    expect(log).toEqual(['a+', 'a-', 'settle', 'b+', 'b-', 'settle', 'x+', 'x-']);
+  });
+
+  it('when the clean-up fails, the check waiting for it is refused with why, and later ones still run', async () => {
+    const scheduler = new CheckScheduler(4, () => Promise.reject(new Error('redis is still down')));
+    const first = scheduler.schedule(true, async () => 'a');
+    const refused = scheduler.schedule(false, async () => 'x');
+    const later = scheduler.schedule(false, async () => 'y');
+    await expect(first).resolves.toBe('a');
+    await expect(refused).rejects.toThrow(
+      'cleanup after the previous checks failed: redis is still down',
+    );
+    await expect(later).resolves.toBe('y');
+  });
+
+  it('a check that throws frees its place', async () => {
+    const scheduler = new CheckScheduler(1, async () => undefined);
+    await expect(
+      scheduler.schedule(false, () => Promise.reject(new Error('boom'))),
+    ).rejects.toThrow('boom');
+    await expect(scheduler.schedule(false, async () => 'next')).resolves.toBe('next');
+  });
+});
