@@ -30,7 +30,6 @@ export async function runCheckFiles(stepsDir: string): Promise<AggregatedResult>
     rootDir: stepsDir,
     roots: [HARNESS_DIR],
     testMatch: ['**/checks.entry.ts'],
-    maxConcurrency: ALL_AT_ONCE,
     moduleFileExtensions: ['ts', 'js', 'json'],
     transform: {
       '^.+\\.ts$': [
@@ -58,6 +57,7 @@ export async function runCheckFiles(stepsDir: string): Promise<AggregatedResult>
       $0: 'sandbox',
       config: JSON.stringify(config),
       runInBand: true,
+      maxConcurrency: ALL_AT_ONCE,
       runTestsByPath: true,
       silent: true,
       watchman: false,
