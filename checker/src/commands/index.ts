@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerCheck } from './check';
+import { registerCohortCommands } from './cohort';
 import { registerCourseCommands } from './course';
 import { registerDoctor } from './doctor';
 import { registerServices } from './services';
@@ -13,4 +14,5 @@ export const commands: RegisterCommand[] = [
   registerDoctor,
   registerServices,
   registerCourseCommands,
+  registerCohortCommands,
 ];

@@ -37,7 +37,10 @@ async function chownTree(dir: string, user: OsUser): Promise<void> {
 }
 
 /** initdb once per Postgres version into the cache; later runs copy the result (~20 ms). */
-async function templateCluster(bins: PostgresBinaries, user: OsUser | undefined): Promise<string> {
+export async function templateCluster(
+  bins: PostgresBinaries,
+  user: OsUser | undefined,
+): Promise<string> {
   const { stdout } = await run(bins.postgres, ['--version']);
   const version = (/(\d+)(\.\d+)?/.exec(stdout)?.[0] ?? 'x').replace(/\./g, '_');
   const dir = cacheDir(`pg-${version}-initdb`);

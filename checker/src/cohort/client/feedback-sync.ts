@@ -1,0 +1,27 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Feedback } from '../../course/progress';
+import { call } from './http';
+import type { Membership } from './user-config';
+
+interface NotesAnswer {
+  notes: { id: string; author: string; step: string | null; message: string; createdAt: string }[];
+}
+
+/** Brings the mentor's notes into `.sandbox/feedback.json`, which `sandbox status` shows. Returns how many. */
+export async function syncFeedback(membership: Membership, workspace: string): Promise<number> {
+  const { notes } = await call<NotesAnswer>(membership.server, 'GET', '/api/feedback', {
+    token: membership.token,
+  });
+  const feedback: Feedback[] = notes.map((n) => ({
+    author: n.author,
+    message: n.message,
+    at: n.createdAt,
+    ...(n.step ? { step: n.step } : {}),
+  }));
+  const file = path.join(workspace, '.sandbox', 'feedback.json');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(feedback, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+  return feedback.length;
+}

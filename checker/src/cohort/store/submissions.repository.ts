@@ -1,0 +1,196 @@
+import type { Db } from './db';
+import { recordEvent } from './events.repository';
+
+export type SubmissionStatus = 'queued' | 'grading' | 'graded' | 'error';
+
+export interface Submission {
+  id: string;
+  learnerId: string;
+  cohortId: string;
+  sha256: string;
+  upToStep: number | null;
+  sizeBytes: number;
+  fileCount: number;
+  status: SubmissionStatus;
+  attempts: number;
+  worker: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface SubmissionRow {
+  id: string;
+  learner_id: string;
+  cohort_id: string;
+  sha256: string;
+  up_to_step: number | null;
+  size_bytes: number;
+  file_count: number;
+  status: SubmissionStatus;
+  attempts: number;
+  worker: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export const toSubmission = (r: SubmissionRow): Submission => ({
+  id: r.id,
+  learnerId: r.learner_id,
+  cohortId: r.cohort_id,
+  sha256: r.sha256,
+  upToStep: r.up_to_step,
+  sizeBytes: r.size_bytes,
+  fileCount: r.file_count,
+  status: r.status,
+  attempts: r.attempts,
+  worker: r.worker,
+  createdAt: r.created_at.toISOString(),
+  startedAt: r.started_at?.toISOString() ?? null,
+  finishedAt: r.finished_at?.toISOString() ?? null,
+});
+
+export interface NewSubmission {
+  learnerId: string;
+  cohortId: string;
+  sha256: string;
+  upToStep: number | null;
+  archive: Buffer;
+  files: { path: string; sha256: string; size: number }[];
+}
+
+function sameContent(db: Db, s: Pick<NewSubmission, 'learnerId' | 'sha256' | 'upToStep'>) {
+  return db<SubmissionRow>('submissions')
+    .where({ learner_id: s.learnerId, sha256: s.sha256 })
+    .andWhereRaw('coalesce(up_to_step, 0) = ?', [s.upToStep ?? 0])
+    .first();
+}
+
+/**
+ * Stores a submission with its archive and file list in one transaction (before anything is
+ * queued). The same content for the same steps from the same learner is the existing submission.
+ */
+export async function storeSubmission(
+  db: Db,
+  input: NewSubmission,
+): Promise<{ submission: Submission; duplicate: boolean }> {
+  const existing = await sameContent(db, input);
+  if (existing) return { submission: toSubmission(existing), duplicate: true };
+  try {
+    const row = await db.transaction(async (trx) => {
+      const [inserted] = await trx('submissions')
+        .insert({
+          learner_id: input.learnerId,
+          cohort_id: input.cohortId,
+          sha256: input.sha256,
+          up_to_step: input.upToStep,
+          size_bytes: input.archive.length,
+          file_count: input.files.length,
+        })
+        .returning<SubmissionRow[]>('*');
+      if (!inserted) throw new Error('the submission was not stored');
+      await trx('submission_archives').insert({ submission_id: inserted.id, data: input.archive });
+      for (let i = 0; i < input.files.length; i += 500)
+        await trx('submission_files').insert(
+          input.files.slice(i, i + 500).map((f) => ({
+            submission_id: inserted.id,
+            path: f.path,
+            sha256: f.sha256,
+            size_bytes: f.size,
+          })),
+        );
+      await recordEvent(trx, {
+        cohortId: input.cohortId,
+        learnerId: input.learnerId,
+        submissionId: inserted.id,
+        type: 'submission.created',
+        payload: { upToStep: input.upToStep },
+      });
+      return inserted;
+    });
+    return { submission: toSubmission(row), duplicate: false };
+  } catch (e) {
+    // Two identical uploads raced: the other one won.
+    if ((e as { code?: string }).code !== '23505') throw e;
+    const winner = await sameContent(db, input);
+    if (!winner) throw e;
+    return { submission: toSubmission(winner), duplicate: true };
+  }
+}
+
+export async function submissionById(db: Db, id: string): Promise<Submission | undefined> {
+  const row = await db<SubmissionRow>('submissions').where('id', id).first();
+  return row ? toSubmission(row) : undefined;
+}
+
+/** A learner's own submission; another learner's is undefined (404, not 403: ids are not confirmed). */
+export async function submissionOfLearner(
+  db: Db,
+  learnerId: string,
+  id: string,
+): Promise<Submission | undefined> {
+  const row = await db<SubmissionRow>('submissions').where({ id, learner_id: learnerId }).first();
+  return row ? toSubmission(row) : undefined;
+}
+
+export async function archiveOf(db: Db, submissionId: string): Promise<Buffer | undefined> {
+  const row = await db<{ data: Buffer }>('submission_archives')
+    .where('submission_id', submissionId)
+    .first('data');
+  return row?.data;
+}
+
+/**
+ * A worker takes a submission: queued (or grading, when a previous worker died) becomes grading.
+ * Undefined when it is already graded: the job is a leftover and must not grade again.
+ */
+export async function claimSubmission(
+  db: Db,
+  id: string,
+  worker: string,
+): Promise<Submission | undefined> {
+  const [row] = await db('submissions')
+    .where('id', id)
+    .whereIn('status', ['queued', 'grading'])
+    .update({
+      status: 'grading',
+      attempts: db.raw('attempts + 1'),
+      worker,
+      started_at: db.fn.now(),
+    })
+    .returning<SubmissionRow[]>('*');
+  if (!row) return undefined;
+  await recordEvent(db, {
+    cohortId: row.cohort_id,
+    learnerId: row.learner_id,
+    submissionId: row.id,
+    type: 'submission.grading',
+    payload: { worker, attempt: row.attempts },
+  });
+  return toSubmission(row);
+}
+
+/** Submissions without a result created before `olderThan`: the reconciler makes sure each has a job. */
+export async function unfinishedSubmissions(
+  db: Db,
+  olderThan: Date,
+  limit = 500,
+): Promise<Submission[]> {
+  const rows = await db<SubmissionRow>('submissions')
+    .whereIn('status', ['queued', 'grading'])
+    .andWhere('created_at', '<', olderThan)
+    .orderBy('created_at')
+    .limit(limit);
+  return rows.map(toSubmission);
+}
+
+/** How many of this learner's submissions wait (the queue's fairness: the more waiting, the lower the priority). */
+export async function waitingOfLearner(db: Db, learnerId: string): Promise<number> {
+  const row = await db('submissions')
+    .where('learner_id', learnerId)
+    .whereIn('status', ['queued', 'grading'])
+    .count<{ n: string }[]>({ n: '*' })
+    .first();
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,175 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker, type Job } from 'bullmq';
+import { DEFAULT_LIMITS, ArchiveError } from '../archive/limits';
+import { readArchive } from '../archive/read-archive';
+import { writeArchiveFiles } from '../archive/write-files';
+import { QUEUE_NAME, redisConnection, type GradeJobData } from '../queue/grading-queue';
+import { createDb, migrateLatest, type Db } from '../store/db';
+import { recordResult } from '../store/results.repository';
+import { archiveOf, claimSubmission, type Submission } from '../store/submissions.repository';
+import type { RunResult } from '../../results/types';
+import { runGrade, type GradeOutcome } from './run-grade';
+
+export interface WorkerOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  concurrency: number;
+  log: (message: string) => void;
+  queuePrefix?: string;
+  /** How long a job's lock lasts without renewal: a SIGKILLed worker's job is taken over after about this long. */
+  lockMs?: number;
+  /** A grading's own time limit. */
+  gradeTimeoutSeconds?: number;
+  /** How long SIGTERM waits for the gradings in hand before stopping them (they are then graded again elsewhere). */
+  drainMs?: number;
+}
+
+/** Infrastructure trouble: BullMQ retries the job with backoff (the learner's code is not to blame). */
+class InfrastructureError extends Error {}
+
+const workerName = (): string => `${os.hostname()}:${process.pid}`;
+
+/** A runtime that says it did not contain the learner's app. */
+function uncontained(result: RunResult): boolean {
+  const runtime = (result as { runtime?: { contained?: unknown } }).runtime;
+  return runtime?.contained === false;
+}
+
+function containedOf(result: RunResult): boolean | null {
+  const contained = (result as { runtime?: { contained?: unknown } }).runtime?.contained;
+  return typeof contained === 'boolean' ? contained : null;
+}
+
+function errorResult(submission: Submission, code: string, message: string): RunResult {
+  return {
+    schemaVersion: 1,
+    status: 'error',
+    score: 0,
+    maxScore: 0,
+    workspace: `submission ${submission.id}`,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    services: 'auto',
+    steps: [],
+    error: { code, message },
+  };
+}
+
+/** A BullMQ worker on the grading queue; stop() lets gradings in hand finish (up to drainMs), then hands them back. */
+export async function startWorker(
+  opts: WorkerOptions,
+): Promise<{ stop(): Promise<void>; name: string }> {
+  const db = createDb(opts.databaseUrl, Math.max(4, opts.concurrency + 2));
+  await migrateLatest(db);
+  const name = workerName();
+  const stopping = new AbortController();
+  const lockMs = opts.lockMs ?? Number(process.env['SANDBOX_WORKER_LOCK_MS'] ?? 30_000);
+  const worker = new Worker<GradeJobData>(
+    QUEUE_NAME,
+    (job) => gradeJob(db, job, { ...opts, name }, stopping.signal),
+    {
+      connection: redisConnection(opts.redisUrl, true),
+      concurrency: opts.concurrency,
+      lockDuration: lockMs,
+      stalledInterval: Math.max(1000, Math.floor(lockMs / 2)),
+      maxStalledCount: 3,
+      ...(opts.queuePrefix ? { prefix: opts.queuePrefix } : {}),
+    },
+  );
+  worker.on('error', () => undefined); // Redis away: the worker reconnects by itself
+  worker.on('failed', (job, e) => {
+    if (job)
+      opts.log(
+        `submission ${job.data.submissionId}: attempt ${job.attemptsMade} failed (${e.message})`,
+      );
+  });
+  await worker.waitUntilReady();
+  opts.log(`worker ${name} takes jobs from ${QUEUE_NAME} (concurrency ${opts.concurrency})`);
+  return {
+    name,
+    stop: async () => {
+      const drain = setTimeout(() => stopping.abort(), opts.drainMs ?? 120_000);
+      await worker.close();
+      clearTimeout(drain);
+      await db.destroy();
+    },
+  };
+}
+
+async function gradeJob(
+  db: Db,
+  job: Job<GradeJobData>,
+  opts: WorkerOptions & { name: string },
+  stopping: AbortSignal,
+): Promise<string> {
+  const submission = await claimSubmission(db, job.data.submissionId, opts.name);
+  if (!submission) return 'already graded';
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  const record = (result: RunResult, exitCode: number, durationMs: number): Promise<boolean> =>
+    recordResult(db, submission, result, {
+      worker: opts.name,
+      exitCode,
+      runtime: 'container',
+      contained: containedOf(result),
+      durationMs,
+    });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sandbox-submission-'));
+  try {
+    const archive = await archiveOf(db, submission.id);
+    if (!archive) throw new InfrastructureError('the submission has no stored archive');
+    const workspace = path.join(dir, 'workspace');
+    try {
+      await writeArchiveFiles(workspace, await readArchive(archive, DEFAULT_LIMITS));
+    } catch (e) {
+      if (!(e instanceof ArchiveError)) throw e;
+      await record(errorResult(submission, e.code, e.message), 2, 0);
+      return 'refused archive';
+    }
+    const started = performance.now();
+    const outcome: GradeOutcome = await runGrade(
+      {
+        workspace,
+        upToStep: submission.upToStep,
+        runtime: 'container',
+        timeoutSeconds: opts.gradeTimeoutSeconds ?? 600,
+        out: path.join(dir, 'result.json'),
+      },
+      stopping,
+    );
+    const durationMs = performance.now() - started;
+    if (stopping.aborted)
+      throw new InfrastructureError('the worker stopped during the grading; it is graded again');
+    let result = outcome.result;
+    let exitCode = outcome.exitCode;
+    if (result && uncontained(result)) {
+      result = errorResult(
+        submission,
+        'UNCONTAINED',
+        'the checker ran the app outside a container; cohort grading only records contained runs',
+      );
+      exitCode = 2;
+    }
+    const infrastructure = !result || exitCode === 2 || exitCode > 2;
+    if (infrastructure && !lastAttempt)
+      throw new InfrastructureError(
+        result?.error
+          ? `${result.error.code}: ${result.error.message}`
+          : `the checker exited ${exitCode}: ${outcome.stderrTail.trim().split('\n').pop() ?? ''}`,
+      );
+    await record(
+      result ??
+        errorResult(
+          submission,
+          'CHECKER_CRASHED',
+          `the checker exited ${exitCode} without a result: ${outcome.stderrTail.trim().slice(-500)}`,
+        ),
+      exitCode > 2 ? 2 : exitCode,
+      durationMs,
+    );
+    return result?.status ?? 'error';
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,157 @@
+import { Option, type Command } from 'commander';
+import { EXIT, exitAfterFlush } from './exit';
+
+// The cohort commands load their modules (Express, knex, BullMQ, tar) only when they run, so
+// `sandbox --help` and the learner's other commands stay fast.
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`"${value}" is not a positive whole number`);
+  return n;
+}
+
+/** Reports a failure the way the other commands do (exit 2 = could not do its job). */
+async function guarded(run: () => Promise<number>): Promise<void> {
+  try {
+    await exitAfterFlush(await run());
+  } catch (e) {
+    const { ServiceError } =
+      require('../cohort/client/http') as typeof import('../cohort/client/http');
+    const message =
+      e instanceof ServiceError
+        ? `${e.message} (${e.code})`
+        : e instanceof Error
+          ? e.message
+          : String(e);
+    process.stderr.write(`sandbox: ${message}\n`);
+    await exitAfterFlush(EXIT.cannotGrade);
+  }
+}
+
+/** serve, worker, join, submit, cohort: the cohort service and its clients (docs/mentor.md, docs/cohort-api.md). */
+export function registerCohortCommands(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'run the cohort grading service (embedded Postgres and Redis unless DATABASE_URL / REDIS_URL are set)',
+    )
+    .addOption(
+      new Option('--port <port>', 'port to listen on')
+        .argParser(positiveInt)
+        .default(Number(process.env['PORT'] ?? 4100)),
+    )
+    .option('--host <host>', 'address to listen on (0.0.0.0 for other machines)', '127.0.0.1')
+    .option(
+      '--data <dir>',
+      'folder of the embedded Postgres (default: SANDBOX_COHORT_DATA or ~/.local/share/backend-sandbox/cohort)',
+    )
+    .option('--worker', 'grade in this process too (the default with the embedded Redis)')
+    .option('--no-worker', 'do not grade in this process')
+    .addOption(
+      new Option('--concurrency <n>', 'gradings at once in the in-process worker')
+        .argParser(positiveInt)
+        .default(1),
+    )
+    .addHelpText(
+      'after',
+      '\nVariables: DATABASE_URL, REDIS_URL, SANDBOX_SESSION_SECRET, PUBLIC_URL, SANDBOX_MENTOR_EMAIL/PASSWORD (first mentor).',
+    )
+    .action(
+      async (flags: {
+        port: number;
+        host: string;
+        data?: string;
+        worker?: boolean;
+        concurrency: number;
+      }) => {
+        try {
+          const { runServe } =
+            require('../cohort/server/serve') as typeof import('../cohort/server/serve');
+          await runServe(flags);
+        } catch (e) {
+          process.stderr.write(`sandbox serve: ${e instanceof Error ? e.message : String(e)}\n`);
+          await exitAfterFlush(EXIT.cannotGrade);
+        }
+      },
+    );
+
+  program
+    .command('worker')
+    .description(
+      'grade submissions from the cohort queue in containers (DATABASE_URL and REDIS_URL of the service)',
+    )
+    .addOption(
+      new Option('--concurrency <n>', 'gradings at once').argParser(positiveInt).default(1),
+    )
+    .addOption(
+      new Option(
+        '--drain-seconds <s>',
+        'on SIGTERM, how long gradings in hand may finish before they are handed back',
+      )
+        .argParser(positiveInt)
+        .default(120),
+    )
+    .action(async (flags: { concurrency: number; drainSeconds: number }) => {
+      try {
+        const { runWorker } =
+          require('../cohort/worker/run-worker') as typeof import('../cohort/worker/run-worker');
+        await runWorker(flags);
+      } catch (e) {
+        process.stderr.write(`sandbox worker: ${e instanceof Error ? e.message : String(e)}\n`);
+        await exitAfterFlush(EXIT.cannotGrade);
+      }
+    });
+
+  program
+    .command('join')
+    .description('join a cohort with the invite code from your mentor (once)')
+    .argument('<code>', 'the invite code')
+    .requiredOption('--server <url>', 'the cohort service, e.g. http://mentor-laptop:4100')
+    .option('--name <name>', 'your name as your mentor will see it')
+    .action((code: string, flags: { server: string; name?: string }) =>
+      guarded(() =>
+        (require('../cohort/client/join') as typeof import('../cohort/client/join')).runJoin(
+          code,
+          flags,
+        ),
+      ),
+    );
+
+  program
+    .command('submit')
+    .description('send your workspace to your cohort for grading; --wait follows it to its grade')
+    .option('--workspace <dir>', 'the workspace to submit (default: as for `check`)')
+    .option('--step <n|slug>', 'grade steps 1..N (default: up to your next step)')
+    .option('--wait', 'follow the grading and print the result; exit like `check`')
+    .addOption(
+      new Option('--wait-timeout <seconds>', 'with --wait, how long to follow')
+        .argParser(positiveInt)
+        .default(900),
+    )
+    .action((flags: { workspace?: string; step?: string; wait?: boolean; waitTimeout: number }) =>
+      guarded(() =>
+        (require('../cohort/client/submit') as typeof import('../cohort/client/submit')).runSubmit(
+          flags,
+        ),
+      ),
+    );
+
+  const cohort = program
+    .command('cohort')
+    .description('mentor: manage cohorts on a cohort service');
+  cohort
+    .command('create')
+    .description('create a cohort and print its invite code')
+    .argument('<name>', 'the cohort name')
+    .requiredOption('--server <url>', 'the cohort service')
+    .option(
+      '--email <email>',
+      'your mentor email (the password is asked, or SANDBOX_MENTOR_PASSWORD)',
+    )
+    .action((name: string, flags: { server: string; email?: string }) =>
+      guarded(() =>
+        (
+          require('../cohort/client/cohort-create') as typeof import('../cohort/client/cohort-create')
+        ).runCohortCreate(name, flags),
+      ),
+    );
+}
