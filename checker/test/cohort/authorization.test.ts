@@ -34,6 +34,7 @@ function passingResult(): RunResult {
     startedAt: new Date().toISOString(),
     durationMs: 1,
     services: 'local',
+    runtime: { kind: 'container', contained: true },
     steps: [
       {
         number: 1,

@@ -31,6 +31,7 @@ async function main(): Promise<number> {
       workspace: request.workspace,
       runtime: request.runtime,
       services: 'auto',
+      requireContained: true,
       timeoutSeconds: request.timeoutSeconds,
       signal: stop.signal,
       onProgress: (m) => void process.stderr.write(`${m}\n`),

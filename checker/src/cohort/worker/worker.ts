@@ -31,17 +31,6 @@ class InfrastructureError extends Error {}
 
 const workerName = (): string => `${os.hostname()}:${process.pid}`;
 
-/** A runtime that says it did not contain the learner's app. */
-function uncontained(result: RunResult): boolean {
-  const runtime = (result as { runtime?: { contained?: unknown } }).runtime;
-  return runtime?.contained === false;
-}
-
-function containedOf(result: RunResult): boolean | null {
-  const contained = (result as { runtime?: { contained?: unknown } }).runtime?.contained;
-  return typeof contained === 'boolean' ? contained : null;
-}
-
 function errorResult(submission: Submission, code: string, message: string): RunResult {
   return {
     schemaVersion: 1,
@@ -52,6 +41,7 @@ function errorResult(submission: Submission, code: string, message: string): Run
     startedAt: new Date().toISOString(),
     durationMs: 0,
     services: 'auto',
+    runtime: { kind: 'container', contained: true, reason: 'no learner code ran' },
     steps: [],
     error: { code, message },
   };
@@ -112,7 +102,7 @@ async function gradeJob(
       worker: opts.name,
       exitCode,
       runtime: 'container',
-      contained: containedOf(result),
+      contained: result.runtime?.contained ?? null,
       durationMs,
     });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sandbox-submission-'));
@@ -143,7 +133,8 @@ async function gradeJob(
       throw new InfrastructureError('the worker stopped during the grading; it is graded again');
     let result = outcome.result;
     let exitCode = outcome.exitCode;
-    if (result && uncontained(result)) {
+    // The checker refuses uncontained runs (requireContained); this is the second lock of that door.
+    if (result && result.runtime?.contained === false) {
       result = errorResult(
         submission,
         'UNCONTAINED',
