@@ -43,6 +43,8 @@ export interface RunBridge {
    * owed by the checks before it failed.
    */
   schedule<T>(concurrent: boolean, work: () => Promise<T>): Promise<T>;
+  /** Runs a check's work again, alone, before any waiting check (a concurrent check that did not pass). */
+  retryAlone<T>(work: () => Promise<T>): Promise<T>;
   /** A check file that threw while it was loaded: it registers nothing and shows this instead. */
   loadFailed(file: string, message: string): void;
   /** Why no more checks may run (time limit, interrupted), or null. */

@@ -33,19 +33,27 @@ export function check(name: string, meta: CheckMeta, fn: () => Promise<void>): v
   test.concurrent(
     name,
     async () => {
-      const outcome = await bridge
+      let outcome = await bridge
         .schedule(concurrent, () => admitted(bridge, fn, timeoutMs, concurrent))
-        .catch((e: unknown): CheckOutcome => ({
-          status: 'error',
-          message: `not run: ${e instanceof Error ? e.message : String(e)}`,
-          durationMs: 0,
-        }));
+        .catch(notRun);
+      // A failure seen beside other checks may be theirs (an app they crashed or wedged): only a
+      // check running alone gives a failing verdict, as in a serial run.
+      if (concurrent && outcome.status !== 'pass' && !bridge.stopReason())
+        outcome = await bridge
+          .retryAlone(() => admitted(bridge, fn, timeoutMs, false))
+          .catch(notRun);
       bridge.report(file, name, outcome);
       if (outcome.status !== 'pass') throw new Error(outcome.message);
     },
     JEST_BACKSTOP_MS,
   );
 }
+
+const notRun = (e: unknown): CheckOutcome => ({
+  status: 'error',
+  message: `not run: ${e instanceof Error ? e.message : String(e)}`,
+  durationMs: 0,
+});
 
 /** The check's turn: bounded by its timeout plus the cleanup grace, so a hung cleanup cannot hold the run. */
 function admitted(

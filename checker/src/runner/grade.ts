@@ -137,6 +137,7 @@ async function runChecks(
     beforeCheck: coalesced(async () => run?.ensureAppRunning?.()),
     afterCheck,
     schedule: (concurrent, work) => scheduler.schedule(concurrent, work),
+    retryAlone: (work) => scheduler.retryAlone(work),
     stopReason: stop.reason,
     register: (check) => {
       if (firstRegistration === undefined) {

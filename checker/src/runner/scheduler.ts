@@ -4,9 +4,11 @@
  * it has finished, runs alone, and holds back every check after it. With a limit of 1 every
  * check runs alone, in order: the serial run. Concurrent checks leave their clean-up (closing
  * sockets, clearing faults) to `settle`, which runs before the next check that runs alone.
+ * `retryAlone` puts a check that failed beside others ahead of every waiting check, to run alone.
  */
 export class CheckScheduler {
   private readonly waiting: Waiter[] = [];
+  private readonly retries: Waiter[] = [];
   private running = 0;
   private aloneRunning = false;
   private settling = false;
@@ -17,9 +19,18 @@ export class CheckScheduler {
     private readonly settle: () => Promise<void>,
   ) {}
 
-  async schedule<T>(concurrent: boolean, work: () => Promise<T>): Promise<T> {
+  schedule<T>(concurrent: boolean, work: () => Promise<T>): Promise<T> {
+    return this.run(this.waiting, concurrent, work);
+  }
+
+  /** Runs `work` alone as soon as the checks running now have finished, before any waiting check. */
+  retryAlone<T>(work: () => Promise<T>): Promise<T> {
+    return this.run(this.retries, false, work);
+  }
+
+  private async run<T>(queue: Waiter[], concurrent: boolean, work: () => Promise<T>): Promise<T> {
     await new Promise<void>((admit, refuse) => {
-      this.waiting.push({ concurrent, admit, refuse });
+      queue.push({ concurrent, admit, refuse });
       this.admitNext();
     });
     try {
@@ -33,7 +44,8 @@ export class CheckScheduler {
 
   private admitNext(): void {
     while (!this.settling && !this.aloneRunning) {
-      const next = this.waiting[0];
+      const queue = this.retries.length > 0 ? this.retries : this.waiting;
+      const next = queue[0];
       if (!next) return;
       if (next.concurrent && this.limit > 1) {
         if (this.running >= this.limit) return;
@@ -43,7 +55,7 @@ export class CheckScheduler {
         this.aloneRunning = true;
       }
       if (next.concurrent) this.unsettled = true;
-      this.waiting.shift();
+      queue.shift();
       this.running += 1;
       next.admit();
     }
@@ -55,7 +67,7 @@ export class CheckScheduler {
     this.settle()
       .catch((e: unknown) => {
         const why = `cleanup after the previous checks failed: ${e instanceof Error ? e.message : String(e)}`;
-        this.waiting.shift()?.refuse(new Error(why));
+        (this.retries.length > 0 ? this.retries : this.waiting).shift()?.refuse(new Error(why));
       })
       .finally(() => {
         this.settling = false;

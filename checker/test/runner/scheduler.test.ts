@@ -85,4 +85,29 @@ describe('CheckScheduler', () => {
     ).rejects.toThrow('boom');
     await expect(scheduler.schedule(false, async () => 'next')).resolves.toBe('next');
   });
+
+  it('retryAlone runs a check again alone, after the checks running now and before every waiting one', async () => {
+    const log: string[] = [];
+    const scheduler = new CheckScheduler(4, async () => void log.push('settle'));
+    const [a, b, c, r] = ['a', 'b', 'c', 'r'].map((n) => tracked(log, n));
+    const runs = [
+      scheduler.schedule(true, a!.work),
+      scheduler.schedule(true, b!.work),
+      scheduler.schedule(false, c!.work),
+    ];
+    await turn();
+    a!.finish();
+    await runs[0];
+    const retried = scheduler.retryAlone(r!.work);
+    await turn();
+    expect(log).toEqual(['a+', 'b+', 'a-']);
+    b!.finish();
+    await turn();
+    expect(log).toEqual(['a+', 'b+', 'a-', 'b-', 'settle', 'r+']);
+    r!.finish();
+    await turn();
+    expect(log).toEqual(['a+', 'b+', 'a-', 'b-', 'settle', 'r+', 'r-', 'c+']);
+    c!.finish();
+    await Promise.all([...runs, retried]);
+  });
 });
