@@ -69,7 +69,7 @@ describe('a learner walks through the course with the sandbox CLI', () => {
   it('sandbox init creates a git workspace from the starter and says what to do next', () => {
     const r = sandbox('init', workspace);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('npx sandbox check --step 1');
+    expect(r.stdout).toContain('npm run check -- --step 1');
     expect(readFileSync(join(workspace, 'src/server.ts'), 'utf8')).toContain('// TODO:');
     const log = spawnSync('git', ['log', '--oneline'], { cwd: workspace, encoding: 'utf8' });
     expect(log.stdout.trim().split('\n')).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { sandboxCommand } from '../course/command-line';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FORMATS, formatResult, type Format } from '../reporters';
 import { formatPretty } from '../reporters/pretty';
@@ -7,10 +8,13 @@ import { colorFor, createStyle } from '../reporters/style';
 import type { RunResult, ServicesMode } from '../results/types';
 import { DEFAULT_TIMEOUT_SECONDS, grade } from '../runner/grade';
 import { loadPrepareRun } from '../runner/prepare';
-import { UnknownStepError } from '../runner/steps';
+import { defaultStepsDir, loadSteps, UnknownStepError } from '../runner/steps';
 import { EXIT, exitAfterFlush } from './exit';
-import { recordRun } from '../course/progress';
-import { resolveWorkspace } from '../course/workspace';
+import { isLearnersWorkspace, resolveWorkspace } from '../course/workspace';
+import { rememberProgress } from './check-progress';
+import { listenForInterrupt } from './interrupt';
+import { liveLines } from './live-lines';
+import { outPathProblem, writeOutFile } from './out-file';
 
 interface CheckFlags {
   workspace?: string;
@@ -24,6 +28,8 @@ interface CheckFlags {
   redisUrl?: string;
   timeout: number;
   serial?: boolean;
+  /** false with --no-progress. */
+  progress: boolean;
 }
 
 export function registerCheck(program: Command): void {
@@ -39,7 +45,10 @@ export function registerCheck(program: Command): void {
     .option('--step <n|slug>', 'grade steps 1..N (earlier steps are re-checked for regressions)')
     .option('--only', 'with --step: grade just that step')
     .addOption(new Option('--format <format>', 'report format').choices(FORMATS).default('pretty'))
-    .option('--out <file>', 'write the report to FILE (the summary still goes to the terminal)')
+    .option(
+      '--out <file>',
+      'write the report to FILE, never through a symbolic link (the summary still goes to the terminal)',
+    )
     .addOption(
       new Option('--services <mode>', 'where Postgres and Redis come from')
         .choices(['auto', 'local', 'containers'])
@@ -61,9 +70,17 @@ export function registerCheck(program: Command): void {
       '--serial',
       'run every check alone, one after the other (slower; by default checks that only use their own users run side by side)',
     )
+    .option('--no-progress', 'do not record this run in the workspace’s .sandbox/progress.json')
     .addHelpText(
       'after',
-      '\nThe steps come from the course (SANDBOX_STEPS_DIR overrides the folder). Progress goes to stderr.',
+      [
+        '',
+        'The steps come from the course (SANDBOX_STEPS_DIR overrides the folder). Progress goes to stderr.',
+        'Only the learner’s own finished runs are recorded in .sandbox/progress.json: not with',
+        '--no-progress, not a run that was interrupted or could not grade, not a workspace owned by',
+        'another user, and not a --workspace other than the one `sandbox init` made for this course.',
+        'Ctrl-C or SIGTERM stop the run and everything it started; exit 130 (SIGINT) or 143 (SIGTERM).',
+      ].join('\n'),
     )
     .action(async (flags: CheckFlags) => exitAfterFlush(await runCheck(flags)));
 }
@@ -77,26 +94,24 @@ function positiveInt(value: string): number {
 
 async function runCheck(flags: CheckFlags): Promise<number> {
   const stderr = createStyle(colorFor(process.stderr));
-  const say = (message: string): void => void process.stderr.write(`${stderr.dim(message)}\n`);
+  const reportListsChecks = flags.format === 'pretty' || Boolean(flags.out);
+  const live = liveLines(process.stderr, stderr, { reportListsChecks });
   const cannot = (message: string): number => {
+    live.done();
     process.stderr.write(`${stderr.red(message)}\n`);
     return EXIT.cannotGrade;
   };
   const workspace = resolveWorkspace(flags.workspace);
   if (!isWorkspace(workspace))
     return cannot(
-      `${workspace} is not a workspace: pass --workspace DIR or run \`npx sandbox init\`.`,
+      `${workspace} is not a workspace: pass --workspace DIR or run \`${sandboxCommand('init')}\`.`,
     );
   if (flags.only && !flags.step)
     return cannot('--only needs --step N: which step should be graded on its own?');
+  const outProblem = flags.out ? outPathProblem(flags.out) : undefined;
+  if (outProblem) return cannot(outProblem);
 
-  const interrupt = new AbortController();
-  const onSigint = (): void => {
-    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
-    say('Interrupted: stopping the app and the services (Ctrl-C again to quit at once)...');
-    interrupt.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = listenForInterrupt(live.say);
   let result: RunResult;
   try {
     result = await grade(
@@ -106,9 +121,8 @@ async function runCheck(flags: CheckFlags): Promise<number> {
         runtime: flags.runtime,
         timeoutSeconds: flags.timeout,
         signal: interrupt.signal,
-        onProgress: say,
-        onCheck: (_step, c) =>
-          say(`  ${c.status === 'pass' ? '✓' : c.status === 'fail' ? '✗' : '!'} ${c.name}`),
+        onProgress: live.say,
+        onCheck: (_step, c) => live.check(c),
         ...(flags.step ? { step: flags.step } : {}),
         ...(flags.only ? { only: true } : {}),
         ...(flags.serial ? { concurrency: 1 } : {}),
@@ -118,16 +132,28 @@ async function runCheck(flags: CheckFlags): Promise<number> {
       loadPrepareRun(),
     );
   } catch (e) {
+    if (interrupt.received()) return interrupted(interrupt.exitCode(), live.done);
     if (e instanceof UnknownStepError) return cannot(e.message);
     return cannot(
       `The checker failed: ${e instanceof Error ? e.message : String(e)}. Run \`npx sandbox doctor\` to see what this machine lacks.`,
     );
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.remove();
+  }
+  live.done();
+  if (interrupt.received()) {
+    // A grader's file still gets what finished (status error, code STOPPED); the terminal gets no advice.
+    if (flags.out || flags.format !== 'pretty') report(result, flags);
+    return interrupted(interrupt.exitCode(), live.done);
   }
   report(result, flags);
-  rememberProgress(workspace, result);
-  if (interrupt.signal.aborted) return EXIT.interrupted;
+  const learnersOwn = isLearnersWorkspace(workspace, flags.workspace !== undefined);
+  rememberProgress(
+    workspace,
+    result,
+    { progress: flags.progress, learnersOwn, interrupted: false },
+    live.say,
+  );
   return result.status === 'pass'
     ? EXIT.ok
     : result.status === 'fail'
@@ -135,14 +161,26 @@ async function runCheck(flags: CheckFlags): Promise<number> {
       : EXIT.cannotGrade;
 }
 
+/** After Ctrl-C or SIGTERM: no report and no advice, just what happened (the run is not recorded). */
+function interrupted(code: number, clear: () => void): number {
+  clear();
+  process.stderr.write(
+    'Interrupted: the app and the services were stopped; this run was not graded or recorded.\n',
+  );
+  return code;
+}
+
 function report(result: RunResult, flags: CheckFlags): void {
+  const courseLength = loadSteps(defaultStepsDir()).length;
   if (flags.out) {
-    writeFileSync(flags.out, formatResult(result, flags.format, { color: false }));
-    process.stdout.write(formatPretty(result, { color: colorFor(process.stdout) }));
+    writeOutFile(flags.out, formatResult(result, flags.format, { color: false, courseLength }));
+    process.stdout.write(formatPretty(result, { color: colorFor(process.stdout), courseLength }));
     process.stderr.write(`Report (${flags.format}) written to ${flags.out}\n`);
     return;
   }
-  process.stdout.write(formatResult(result, flags.format, { color: colorFor(process.stdout) }));
+  process.stdout.write(
+    formatResult(result, flags.format, { color: colorFor(process.stdout), courseLength }),
+  );
 }
 
 function isWorkspace(dir: string): boolean {
@@ -153,15 +191,5 @@ function isWorkspace(dir: string): boolean {
     return typeof pkg.scripts?.['start'] === 'string' && pkg.scripts['start'].trim() !== '';
   } catch {
     return false;
-  }
-}
-
-/** Keeps the per-step results in the workspace for status, next, hint and solution; never fails the run. */
-function rememberProgress(workspace: string, result: RunResult): void {
-  if (result.steps.length === 0) return;
-  try {
-    recordRun(workspace, result);
-  } catch (e) {
-    process.stderr.write(`(progress not saved: ${e instanceof Error ? e.message : String(e)})\n`);
   }
 }

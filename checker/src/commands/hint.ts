@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readLesson } from '../course/lesson';
-import { revealHint } from '../course/progress';
+import { sandboxCommand } from '../course/command-line';
+import { hasEverPassed, revealHint } from '../course/progress';
 import { colorFor, createStyle } from '../reporters/style';
 import {
   chosenStep,
@@ -32,9 +33,13 @@ export function registerHint(program: Command): void {
     });
     out.push(
       revealed < hints.length
-        ? style.dim(`Stuck still? \`npx sandbox hint\` again reveals hint ${revealed + 1}.`)
+        ? style.dim(
+            `Stuck still? \`${sandboxCommand(`hint --step ${step.number}`)}\` reveals hint ${revealed + 1}.`,
+          )
         : style.dim(
-            `That was the last hint. Once the step passes, \`npx sandbox solution --step ${step.number}\` shows the reference.`,
+            hasEverPassed(ctx.progress, step)
+              ? `That was the last hint. The step has passed: \`${sandboxCommand(`solution --step ${step.number}`)}\` shows the reference.`
+              : `That was the last hint. Once the step passes, \`${sandboxCommand(`solution --step ${step.number}`)}\` shows the reference.`,
           ),
       '',
     );

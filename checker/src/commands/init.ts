@@ -5,6 +5,7 @@ import { relative, resolve } from 'node:path';
 import { courseRoot, starterDir } from '../course/paths';
 import { copyWorkspace } from '../course/references';
 import { rememberWorkspace } from '../course/workspace';
+import { writeWorkspaceFile } from '../course/workspace-files';
 import { colorFor, createStyle } from '../reporters/style';
 import { EXIT } from './exit';
 
@@ -42,6 +43,12 @@ export function initWorkspace(
   copyWorkspace(starterDir(root), target);
   if (flags.git) initGit(target);
   rememberWorkspace(target, root);
+  // `npm run check` in the workspace finds the course through this file (steps/starter/scripts/sandbox.js).
+  writeWorkspaceFile(
+    target,
+    '.sandbox/course.json',
+    `${JSON.stringify({ course: root }, null, 2)}\n`,
+  );
   const nearby = relative(process.cwd(), target) || '.';
   // A path that climbs out of the course folder reads better absolute.
   const shown = nearby.startsWith('..') ? target : nearby;
@@ -50,10 +57,13 @@ export function initWorkspace(
       `${style.green('✓')} Created your workspace in ${style.bold(shown)}${flags.git ? ' (git repository, first commit made)' : ''}.`,
       '',
       'Next:',
-      `  1. ${style.bold(`(cd ${shown} && npm install)`)}   install the course's libraries (once)`,
-      `  2. ${style.bold('npx sandbox next')}   read the lesson of step 1 (run sandbox commands from the course folder)`,
+      `  1. ${style.bold(`cd ${shown} && npm install`)}   install the course's libraries (once)`,
+      `  2. ${style.bold('npm run sandbox -- next')}   read the lesson of step 1`,
       `  3. edit ${style.bold('src/server.ts')} where it says // TODO:`,
-      `  4. ${style.bold('npx sandbox check --step 1')}   (or ${style.bold('npx sandbox watch')} to re-check on every save)`,
+      `  4. ${style.bold('npm run check -- --step 1')}   (or ${style.bold('npm run sandbox -- watch')} to re-check on every save)`,
+      '',
+      'In the workspace (any subfolder), `npm run check` and `npm run sandbox -- <command>` run this',
+      'course’s checker; from the course folder, `npx sandbox <command>` does the same.',
       '',
     ].join('\n'),
   );

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { sandboxCommand } from '../course/command-line';
 import { lessonWithoutHints, readLesson } from '../course/lesson';
 import { nextStep } from '../course/progress';
 import { colorFor, createStyle } from '../reporters/style';
@@ -22,7 +23,7 @@ export function registerNext(program: Command): void {
     const style = createStyle(colorFor(process.stdout));
     if (!flags.step && !nextStep(ctx.progress, ctx.steps)) {
       process.stdout.write(
-        `${style.green('Every step passes: the course is done.')} Compare with the reference: \`npx sandbox solution --step 9\`.\n`,
+        `${style.green('Every step passes: the course is done.')} Compare with the reference: \`${sandboxCommand('solution --step 9')}\`.\n`,
       );
       return;
     }

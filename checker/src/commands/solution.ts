@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { sandboxCommand } from '../course/command-line';
 import { findStep } from '../course/paths';
-import { hasPassed } from '../course/progress';
+import { hasEverPassed } from '../course/progress';
 import { hasReference, readReference } from '../course/references';
 import { colorFor, createStyle } from '../reporters/style';
 import {
@@ -28,18 +29,18 @@ export function registerSolution(program: Command): void {
 function showSolution(flags: CourseFlags): number {
   const ctx = courseContext(flags);
   const style = createStyle(colorFor(process.stdout));
-  const passed = ctx.steps.filter((s) => hasPassed(ctx.progress, s));
+  const passed = ctx.steps.filter((s) => hasEverPassed(ctx.progress, s));
   const step = flags.step ? findStep(ctx.steps, flags.step) : passed[passed.length - 1];
   if (!step) {
     process.stderr.write(
-      'No step has passed yet: solutions open once a step passes. Run `npx sandbox check --step 1`.\n',
+      `No step has passed yet: solutions open once a step passes. Run \`${sandboxCommand('check --step 1')}\`.\n`,
     );
     return EXIT.failed;
   }
-  if (!hasPassed(ctx.progress, step)) {
+  if (!hasEverPassed(ctx.progress, step)) {
     process.stderr.write(
       `Step ${step.number} (${step.slug}) has not passed yet in ${ctx.workspace}: its solution opens once it does.\n` +
-        `Try \`npx sandbox hint --step ${step.number}\`, then \`npx sandbox check --step ${step.number}\`.\n`,
+        `Try \`${sandboxCommand(`hint --step ${step.number}`)}\`, then \`${sandboxCommand(`check --step ${step.number}`)}\`.\n`,
     );
     return EXIT.failed;
   }

@@ -42,14 +42,16 @@ function watchWorkspace(flags: WatchFlags): Promise<void> {
     const args = [
       process.argv[1] ?? '',
       'check',
-      '--workspace',
-      workspace,
       '--step',
       String(step.number),
       ...(flags.only ? ['--only'] : []),
     ];
     process.stderr.write(`\n${style.bold(`Checking step ${step.number} (${step.slug})...`)}\n`);
-    child = spawn(process.execPath, args, { stdio: 'inherit' });
+    // The workspace through the environment: the child's run is the learner's own and records progress.
+    child = spawn(process.execPath, args, {
+      stdio: 'inherit',
+      env: { ...process.env, SANDBOX_WORKSPACE: workspace },
+    });
     child.on('exit', () => {
       child = undefined;
       process.stderr.write(style.dim(`\nWatching ${workspace} for changes (Ctrl-C to stop)...\n`));

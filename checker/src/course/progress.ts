@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { RunResult } from '../results/types';
 import type { StepInfo } from './paths';
+import { readWorkspaceJson, setAsideWorkspaceFile, writeWorkspaceFile } from './workspace-files';
 
 /** What the workspace remembers between runs, in `.sandbox/progress.json`. */
 export interface StepProgress {
@@ -31,26 +30,44 @@ export interface Feedback {
   step?: string;
 }
 
-const progressPath = (workspace: string): string => join(workspace, '.sandbox', 'progress.json');
-const feedbackPath = (workspace: string): string => join(workspace, '.sandbox', 'feedback.json');
+const PROGRESS = '.sandbox/progress.json';
+const FEEDBACK = '.sandbox/feedback.json';
+
+/** Told once per file when a `.sandbox` file is unusable; the command goes on with the rest. */
+export type Warn = (message: string) => void;
+const warned = new Set<string>();
+const warnOnStderr: Warn = (message) => {
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.stderr.write(`${message}\n`);
+};
 
 export function emptyProgress(): Progress {
   return { version: 1, steps: {}, hints: {} };
 }
 
-export function readProgress(workspace: string): Progress {
-  const path = progressPath(workspace);
-  if (!existsSync(path)) return emptyProgress();
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<Progress>;
-  return { version: 1, steps: parsed.steps ?? {}, hints: parsed.hints ?? {} };
+export function readProgress(workspace: string, warn: Warn = warnOnStderr): Progress {
+  const read = readWorkspaceJson(workspace, PROGRESS);
+  if (read.ok) {
+    const parsed = isObject(read.value) ? read.value : {};
+    return {
+      version: 1,
+      steps: entries(parsed['steps'], isStepProgress),
+      hints: entries(parsed['hints'], (n): n is number => Number.isInteger(n) && Number(n) >= 0),
+    };
+  }
+  if (!read.missing)
+    warn(`${read.problem}; progress is shown as empty (the next check records it again).`);
+  return emptyProgress();
 }
 
 export function writeProgress(workspace: string, progress: Progress): void {
-  const path = progressPath(workspace);
-  mkdirSync(dirname(path), { recursive: true });
-  // Write then rename, so an interrupted write never leaves half a file.
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(progress, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  const read = readWorkspaceJson(workspace, PROGRESS);
+  if (!read.ok && !read.missing) {
+    const aside = setAsideWorkspaceFile(workspace, PROGRESS);
+    if (aside) warnOnStderr(`(the damaged progress file was kept as ${aside})`);
+  }
+  writeWorkspaceFile(workspace, PROGRESS, `${JSON.stringify(progress, null, 2)}\n`);
 }
 
 /** Merges a run's per-step results into the workspace's progress (steps not graded keep theirs). */
@@ -73,8 +90,15 @@ export function recordRun(workspace: string, result: RunResult): Progress {
   return progress;
 }
 
+/** Whether the step's last run passed. */
 export function hasPassed(progress: Progress, step: StepInfo): boolean {
   return progress.steps[step.slug]?.status === 'pass';
+}
+
+/** Whether the step ever passed: its solution stays open even if a later run fails it. */
+export function hasEverPassed(progress: Progress, step: StepInfo): boolean {
+  const p = progress.steps[step.slug];
+  return p?.status === 'pass' || typeof p?.passedAt === 'string';
 }
 
 /** The first step whose last result is not a pass, or undefined when the course is done. */
@@ -91,9 +115,44 @@ export function revealHint(workspace: string, step: StepInfo, available: number)
   return revealed;
 }
 
-export function readFeedback(workspace: string): Feedback[] {
-  const path = feedbackPath(workspace);
-  if (!existsSync(path)) return [];
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  return Array.isArray(parsed) ? (parsed as Feedback[]) : [];
+export function readFeedback(workspace: string, warn: Warn = warnOnStderr): Feedback[] {
+  const read = readWorkspaceJson(workspace, FEEDBACK);
+  if (!read.ok) {
+    if (!read.missing) warn(`${read.problem}; mentor feedback is not shown.`);
+    return [];
+  }
+  return Array.isArray(read.value) ? read.value.filter(isFeedback) : [];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The entries of a JSON object that have the expected shape (a hand-edited file keeps the rest). */
+function entries<T>(value: unknown, valid: (v: unknown) => v is T): Record<string, T> {
+  if (!isObject(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, T] => valid(e[1])));
+}
+
+function isStepProgress(value: unknown): value is StepProgress {
+  if (!isObject(value)) return false;
+  return (
+    ['pass', 'fail', 'error'].includes(String(value['status'])) &&
+    typeof value['score'] === 'number' &&
+    typeof value['maxScore'] === 'number' &&
+    typeof value['checkedAt'] === 'string' &&
+    Array.isArray(value['failing']) &&
+    value['failing'].every((f) => typeof f === 'string') &&
+    (value['passedAt'] === undefined || typeof value['passedAt'] === 'string')
+  );
+}
+
+function isFeedback(value: unknown): value is Feedback {
+  if (!isObject(value)) return false;
+  return (
+    typeof value['author'] === 'string' &&
+    typeof value['message'] === 'string' &&
+    typeof value['at'] === 'string' &&
+    (value['step'] === undefined || typeof value['step'] === 'string')
+  );
 }

@@ -7,7 +7,11 @@ import { formatPretty } from './pretty';
 export const FORMATS = ['pretty', 'json', 'junit', 'gradescope'] as const;
 export type Format = (typeof FORMATS)[number];
 
-export function formatResult(result: RunResult, format: Format, opts: { color: boolean }): string {
+export function formatResult(
+  result: RunResult,
+  format: Format,
+  opts: { color: boolean; courseLength?: number },
+): string {
   switch (format) {
     case 'pretty':
       return formatPretty(result, opts);

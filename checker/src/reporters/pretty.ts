@@ -1,23 +1,29 @@
 import type { CheckResult, FailureDetails, RunResult, StepResult } from '../results/types';
 import { NOISY_HEADERS } from '../results/failure';
 import { createStyle, type Style } from './style';
+import { terminalSafe as safe } from './terminal-text';
+import { sandboxCommand } from '../course/command-line';
 
 const MAX_LOG_LINES = 15;
 
 /** The terminal report: per step a header, per check a mark and points, failures laid out, then what to do next. */
-export function formatPretty(result: RunResult, opts: { color: boolean }): string {
+/** courseLength: how many steps the course has, so the last one is not followed by "Next". */
+export function formatPretty(
+  result: RunResult,
+  opts: { color: boolean; courseLength?: number },
+): string {
   const s = createStyle(opts.color);
   const out: string[] = [];
   for (const step of result.steps) out.push(...stepLines(step, s), '');
   if (result.error)
     out.push(
       s.red(
-        `The checker could not grade ${result.steps.length ? 'everything' : 'this workspace'}: ${result.error.message}`,
+        `The checker could not grade ${result.steps.length ? 'everything' : 'this workspace'}: ${safe(result.error.message)}`,
       ),
       ...logLines(result.error.logs, s),
       '',
     );
-  out.push(...summaryLines(result, s));
+  out.push(...summaryLines(result, s, opts.courseLength));
   return `${out.join('\n')}\n`;
 }
 
@@ -28,7 +34,7 @@ function stepLines(step: StepResult, s: Style): string[] {
       : step.status === 'fail'
         ? s.red('FAIL')
         : s.yellow('ERROR');
-  const header = s.bold(`Step ${step.number}: ${step.title} (${step.slug})`);
+  const header = s.bold(`Step ${step.number}: ${safe(step.title)} (${safe(step.slug)})`);
   const lines = [`${mark} ${header}  ${step.score}/${step.maxScore}`];
   if (step.checks.length === 0) lines.push(s.dim('  (no checks yet)'));
   for (const check of step.checks) lines.push(...checkLines(check, s));
@@ -39,23 +45,21 @@ function checkLines(c: CheckResult, s: Style): string[] {
   const mark =
     c.status === 'pass' ? s.green('✓') : c.status === 'fail' ? s.red('✗') : s.yellow('!');
   const timing = c.status === 'pass' ? s.dim(` ${c.durationMs} ms`) : '';
-  const lines = [`  ${mark} ${c.name}  ${c.points}/${c.maxPoints}${timing}`];
+  const lines = [`  ${mark} ${safe(c.name)}  ${c.points}/${c.maxPoints}${timing}`];
   if (c.status === 'pass') return lines;
-  lines.push(
-    ...(c.details ? detailLines(c.details, s) : c.message.split('\n').map((l) => `      ${l}`)),
-  );
-  if (c.hint) lines.push(`      ${s.yellow('hint:')} ${c.hint}`);
+  lines.push(...(c.details ? detailLines(c.details, s) : block(c.message, '      ')));
+  if (c.hint) lines.push(`      ${s.yellow('hint:')} ${safe(c.hint)}`);
   if (c.details?.logs) lines.push(...logLines(c.details.logs, s));
   return lines;
 }
 
 function detailLines(d: FailureDetails, s: Style): string[] {
   const pad = '      ';
-  const lines = [`${pad}${s.red(d.summary)}`];
+  const lines = [`${pad}${s.red(safe(d.summary))}`];
   if (d.request) {
-    lines.push(`${pad}${s.dim('request sent:')} ${d.request.method} ${d.request.url}`);
+    lines.push(`${pad}${s.dim('request sent:')} ${safe(d.request.method)} ${safe(d.request.url)}`);
     for (const [k, v] of Object.entries(d.request.headers))
-      lines.push(`${pad}  ${s.dim(`${k}: ${v}`)}`);
+      lines.push(`${pad}  ${s.dim(safe(`${k}: ${v}`))}`);
     if (d.request.body) lines.push(...block(d.request.body, `${pad}  `));
   }
   if (d.response) {
@@ -63,25 +67,28 @@ function detailLines(d: FailureDetails, s: Style): string[] {
     for (const [k, v] of Object.entries(d.response.headers).filter(
       ([name]) => !NOISY_HEADERS.has(name),
     ))
-      lines.push(`${pad}  ${s.dim(`${k}: ${v}`)}`);
+      lines.push(`${pad}  ${s.dim(safe(`${k}: ${v}`))}`);
     if (d.response.body) lines.push(...block(d.response.body, `${pad}  `));
   }
-  if (d.expected) lines.push(`${pad}${s.green('expected:')} ${d.expected}`);
-  if (d.observed) lines.push(`${pad}${s.red('observed:')} ${d.observed}`);
+  if (d.expected) lines.push(`${pad}${s.green('expected:')} ${safe(d.expected)}`);
+  if (d.observed) lines.push(`${pad}${s.red('observed:')} ${safe(d.observed)}`);
   return lines;
 }
 
 function logLines(logs: string | undefined, s: Style): string[] {
   if (!logs?.trim()) return [];
   const tail = logs.trimEnd().split('\n').slice(-MAX_LOG_LINES);
-  return [`      ${s.dim('app logs (last lines):')}`, ...tail.map((l) => `        ${s.dim(l)}`)];
+  return [
+    `      ${s.dim('app logs (last lines):')}`,
+    ...tail.map((l) => `        ${s.dim(safe(l))}`),
+  ];
 }
 
 function block(text: string, pad: string): string[] {
-  return text.split('\n').map((l) => `${pad}${l}`);
+  return text.split('\n').map((l) => `${pad}${safe(l)}`);
 }
 
-function summaryLines(result: RunResult, s: Style): string[] {
+function summaryLines(result: RunResult, s: Style, courseLength: number | undefined): string[] {
   const checks = result.steps.flatMap((st) => st.checks);
   const passed = checks.filter((c) => c.status === 'pass').length;
   const failed = checks.filter((c) => c.status === 'fail').length;
@@ -99,24 +106,41 @@ function summaryLines(result: RunResult, s: Style): string[] {
         ? s.red(line)
         : s.yellow(line),
     s.dim(runtimeLine(result.runtime)),
-    nextStep(result),
+    nextStep(result, courseLength),
   ];
 }
 
 /** One line: where the workspace's code ran and whether the run's sandbox contained it. */
 export function runtimeLine(runtime: RunResult['runtime']): string {
   const how = runtime.contained ? 'contained' : 'not contained';
-  return `Runtime: ${runtime.kind}, ${how}${runtime.reason ? ` (${runtime.reason})` : ''}.`;
+  return `Runtime: ${runtime.kind}, ${how}${runtime.reason ? ` (${safe(runtime.reason)})` : ''}.`;
 }
 
-function nextStep(result: RunResult): string {
+function nextStep(result: RunResult, courseLength: number | undefined): string {
+  if (result.error?.code === 'STOPPED')
+    return /interrupted/.test(result.error.message)
+      ? 'Interrupted: this run was not graded to the end.'
+      : `Stopped before the end (${safe(result.error.message)}): the checks that did not run count as errors. Run it again, or raise --timeout.`;
   if (result.status === 'pass') {
     const last = result.steps.at(-1);
-    return last ? `Step ${last.number} is done. Next: \`npx sandbox next\`.` : 'Nothing to grade.';
+    if (!last) return 'Nothing to grade.';
+    if (courseLength !== undefined && last.number >= courseLength)
+      return `Step ${last.number} is done: that was the last step. Compare with the reference: \`${sandboxCommand(`solution --step ${last.number}`)}\`.`;
+    return `Step ${last.number} is done. Next: \`${sandboxCommand('next')}\`.`;
   }
   const firstBad = result.steps.find((st) => st.status !== 'pass');
-  if (!firstBad) return 'Fix what the checker reported above and run it again.';
-  const check = firstBad.checks.find((c) => c.status !== 'pass');
-  const what = check ? `"${check.name}"` : 'the first problem above';
-  return `Next: fix ${what} (steps/${String(firstBad.number).padStart(2, '0')}-${firstBad.slug}/README.md), then run \`npx sandbox check --step ${firstBad.number}\`.`;
+  if (!firstBad)
+    return 'The checker could not grade everything: see the messages above, then run it again.';
+  const check = easiestFailing(firstBad.checks);
+  const what = check ? `"${safe(check.name)}"` : 'the first problem above';
+  return `Next: fix ${what} (steps/${String(firstBad.number).padStart(2, '0')}-${firstBad.slug}/README.md), then run \`${sandboxCommand(`check --step ${firstBad.number}`)}\`.`;
+}
+
+/** The failing check to start with: the lesson's checks are worth more points as they get harder. */
+function easiestFailing(checks: CheckResult[]): CheckResult | undefined {
+  const failing = checks.filter((c) => c.status !== 'pass');
+  return failing.reduce<CheckResult | undefined>(
+    (best, c) => (best === undefined || c.maxPoints < best.maxPoints ? c : best),
+    undefined,
+  );
 }

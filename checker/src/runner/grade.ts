@@ -101,6 +101,7 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
   } finally {
     stop.clear();
     const disposeStarted = performance.now();
+    if (run) opts.onProgress?.('Stopping the app and the services...');
     await run?.dispose();
     timings.record('dispose', performance.now() - disposeStarted);
     if (result) {

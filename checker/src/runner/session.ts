@@ -107,23 +107,33 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
   const cleanups: (() => Promise<void>)[] = [];
   let runtime: AppRuntime | undefined;
   let stopApps: (() => Promise<void>) | undefined;
-  let disposing: Promise<void> | undefined;
+  let disposed = false;
+  let disposing: Promise<void> = Promise.resolve();
+  // Every call also runs what was registered since the last one: a service that finishes starting
+  // after Ctrl-C registers its cleanup late, and the setup's own dispose() must still stop it.
   const dispose = (): Promise<void> => {
-    disposing ??= (async () => {
+    if (!disposed) {
+      disposed = true;
       removeSignalHandlers();
       opts.signal?.removeEventListener('abort', onAbort);
+    }
+    disposing = disposing.then(async () => {
       // The apps first (they use the services), then the runtime's sandboxes, then the services.
-      await stopApps?.().catch(() => undefined);
-      await runtime?.dispose().catch(() => undefined);
+      const apps = stopApps;
+      stopApps = undefined;
+      await apps?.().catch(() => undefined);
+      const rt = runtime;
+      runtime = undefined;
+      await rt?.dispose().catch(() => undefined);
       for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
-    })();
+    });
     return disposing;
   };
   const onAbort = (): void => void dispose();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const removeSignalHandlers = opts.signal ? () => undefined : installSignalHandlers(dispose);
   const aborted = (): void => {
-    if (opts.signal?.aborted || disposing)
+    if (opts.signal?.aborted || disposed)
       throw new SetupError('checker', 'ABORTED', 'The run was interrupted.');
   };
 
