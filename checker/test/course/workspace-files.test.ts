@@ -32,6 +32,7 @@ function runResult(status: 'pass' | 'fail'): RunResult {
     startedAt: new Date().toISOString(),
     durationMs: 1,
     services: 'local',
+    runtime: { kind: 'process', contained: false },
     steps: [
       {
         number: 1,
