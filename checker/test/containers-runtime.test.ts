@@ -1,7 +1,14 @@
 import net from 'node:net';
 import path from 'node:path';
-import { prepareContainerRuntime, type ContainerApp, type ContainerRuntime } from '../src/engine';
-import { countLabelled, ENGINE_SETUP_HINT, findEngine } from '../src/engine';
+import {
+  countLabelled,
+  ENGINE_SETUP_HINT,
+  findEngine,
+  prepareContainerRuntime,
+  sandboxFirewallRules,
+  type ContainerApp,
+  type ContainerRuntime,
+} from '../src/engine';
 
 jest.setTimeout(180_000);
 
@@ -48,6 +55,11 @@ describe('container runtime: a hostile submission is contained', () => {
     await other?.close();
     if (runId)
       expect(await countLabelled(runId)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    expect(sandboxFirewallRules(process.pid)).toEqual([]);
+  });
+
+  it('fences the host from the run network while the run lasts', () => {
+    expect(sandboxFirewallRules(process.pid).length).toBeGreaterThan(0);
   });
 
   it('runs the app as a non-root user and reaches the run services only through the relays', async () => {

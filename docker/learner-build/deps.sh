@@ -9,6 +9,8 @@ for f in package.json package-lock.json npm-shrinkwrap.json; do
   if [ -f "/src/$f" ]; then cp "/src/$f" .; fi
 done
 export npm_config_cache=/tmp/npm-cache npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+# A registry that does not answer is retried for seconds, not minutes (the run's time limit is for grading).
+export npm_config_fetch_retry_mintimeout=2000 npm_config_fetch_retry_maxtimeout=10000
 if [ -f package-lock.json ] || [ -f npm-shrinkwrap.json ]; then
   # npm 11 lock files may omit other platforms' optional binaries, which `npm ci` refuses: then install.
   npm ci --ignore-scripts || npm install --ignore-scripts
