@@ -7,9 +7,11 @@ describe('loadConfig', () => {
     delete env.JOB_BACKOFF_MS;
     delete env.WS_HEARTBEAT_MS;
     delete env.BCRYPT_COST;
+    delete env.VERIFY_TOKEN_TTL_SECONDS;
     const config = loadConfig(env);
     expect(config).toMatchObject({
       jobBackoffMs: 1000,
+      verifyTokenTtlSeconds: 86_400,
       wsHeartbeatMs: 30_000,
       bcryptCost: 12,
       port: 0,

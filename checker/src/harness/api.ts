@@ -126,7 +126,12 @@ export interface AppInstance {
 export interface ServiceToggle {
   /** Make the service unreachable for the app (connections refused, open ones cut). */
   down(): Promise<void>;
-  /** Make it reachable again. */
+  /**
+   * Make the service hang: connections are accepted but nothing is answered, and open
+   * connections stop answering (a wedged server; timeouts are the only way out).
+   */
+  hang(): Promise<void>;
+  /** Make it reachable again (after hang(), the frozen connections are cut first). */
   up(): Promise<void>;
 }
 
@@ -139,6 +144,12 @@ export interface MailMessage {
   receivedAt: number;
 }
 
+/** A delivery attempt the sink refused (fault injection): when it began (MAIL FROM) and for whom. */
+export interface RefusedAttempt {
+  at: number;
+  to: string[];
+}
+
 export interface MailSink {
   /** Messages delivered (accepted) so far in this run, in order. */
   messages(): MailMessage[];
@@ -148,6 +159,8 @@ export interface MailSink {
   setFaults(f: { delayMs?: number; refuseNext?: number }): void;
   /** Number of delivery attempts refused so far. */
   refusedCount(): number;
+  /** Every refused attempt so far, in order (gaps between them show the retry backoff). */
+  refusedAttempts(): RefusedAttempt[];
 }
 
 /** Read-only access to the run's own Postgres database. */

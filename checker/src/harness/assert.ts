@@ -442,3 +442,45 @@ export async function inCase<T>(name: string, fn: () => Promise<T> | T): Promise
     throw new CheckFailure(`${name}: ${e.summary}`, e.details);
   }
 }
+
+/* ------------------------------------------------------------------- races */
+
+/**
+ * Concurrent requests for one resource: `winners` of them (exactly, or at most with
+ * `atMost`) answered `win`, every other one answered `lose` with error `code`. A 500, a
+ * second winner or any other answer fails, showing every status that came back.
+ */
+export function expectRace(
+  exchanges: readonly Exchange[],
+  expected: { win: number; lose: number; code: string; winners?: number; atMost?: boolean },
+): void {
+  const winners = expected.winners ?? 1;
+  const statuses = exchanges.map(
+    (ex) => `${ex.response.status}${errorCodeOf(ex) ? ` ${errorCodeOf(ex)}` : ''}`,
+  );
+  const observed = `${exchanges.length} concurrent ${exchanges[0] ? label(exchanges[0]) : 'requests'} answered: ${statuses.join(', ')}`;
+  const want = `${expected.atMost ? 'at most ' : ''}${winners} × ${expected.win}, every other one ${expected.lose} ${expected.code}`;
+  const odd = exchanges.find(
+    (ex) =>
+      ex.response.status !== expected.win &&
+      (ex.response.status !== expected.lose || errorCodeOf(ex) !== expected.code),
+  );
+  if (odd)
+    fail(
+      `${label(odd)} answered ${statuses[exchanges.indexOf(odd)]} while racing ${exchanges.length - 1} identical requests`,
+      {
+        exchange: odd,
+        expected: want,
+        observed,
+      },
+    );
+  const won = exchanges.filter((ex) => ex.response.status === expected.win).length;
+  if (won > winners || (!expected.atMost && won < winners))
+    fail(
+      `${won} of ${exchanges.length} concurrent requests won (${expected.win}), expected ${expected.atMost ? 'at most ' : ''}${winners}`,
+      {
+        expected: want,
+        observed,
+      },
+    );
+}

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { SetupError } from '../app/setup-error';
 import type { RunContext } from '../harness/api';
 import { SandboxContext } from '../harness/context';
+import { drawRunVariables } from '../runtime/app-env';
 import type { AppRuntime, RuntimeDescription } from '../runtime/app-runtime';
 import { createAppRuntime } from '../runtime/create-app-runtime';
 import { containerServicesReady, ENGINE_SETUP_HINT, leaseContainerServices } from '../engine';
@@ -41,9 +41,6 @@ export interface Run {
   /** After each check: stops extra instances, closes sockets, brings services back, clears mail faults. */
   afterCheck(): Promise<void>;
 }
-
-const randomSecret = (length: number): string =>
-  randomBytes(length).toString('base64url').slice(0, length);
 
 /**
  * Where Postgres and Redis come from. `auto` (the CLI's default): given URLs or a warm Postgres
@@ -168,7 +165,7 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
     const services = svc.value;
     aborted();
 
-    await rt.connect(services, randomSecret(48));
+    await rt.connect(services, drawRunVariables());
     aborted();
     opts.onProgress?.(
       rt.description.kind === 'container'

@@ -1,22 +1,54 @@
+import { randomBytes, randomInt } from 'node:crypto';
 import type { Services } from '../services/local-services';
 
+/**
+ * What differs from run to run besides ports and data, so that an app cannot recognise the
+ * checker by fixed values. Every value stays inside the range the checks are written for, so
+ * verdicts do not depend on the draw.
+ */
+export interface RunVariables {
+  jwtSecret: string;
+  /** JOB_BACKOFF_MS: 200..300 (the backoff check measures gaps in multiples of it; a hard-coded 100 or 1000 never fits, even on a loaded machine). */
+  jobBackoffMs: number;
+  /** WS_HEARTBEAT_MS: 400..700. */
+  wsHeartbeatMs: number;
+  /** VERIFY_TOKEN_TTL_SECONDS: 4..6 (the expiry check waits it out; the other checks verify well within it). */
+  verifyTokenTtlSeconds: number;
+  /** MAIL_FROM: a random mailbox on a random .test domain. */
+  mailFrom: string;
+}
+
+const word = (n: number): string =>
+  randomBytes(n)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')
+    .slice(0, n);
+
+export function drawRunVariables(): RunVariables {
+  return {
+    jwtSecret: randomBytes(48).toString('base64url').slice(0, 48),
+    jobBackoffMs: randomInt(200, 301),
+    wsHeartbeatMs: randomInt(400, 701),
+    verifyTokenTtlSeconds: randomInt(4, 7),
+    mailFrom: `Sandbox <no-reply-${word(4)}@${word(6)}.test>`,
+  };
+}
+
 /** The variables of steps/CONTRACT.md, for an app on `port`. */
-export function appEnv(
-  services: Services,
-  port: number,
-  jwtSecret: string,
-): Record<string, string> {
+export function appEnv(services: Services, port: number, v: RunVariables): Record<string, string> {
   return {
     PORT: String(port),
     DATABASE_URL: services.appDatabaseUrl,
     REDIS_URL: services.appRedisUrl,
-    JWT_SECRET: jwtSecret,
+    JWT_SECRET: v.jwtSecret,
     SMTP_URL: services.mail.url,
-    MAIL_FROM: 'Sandbox <no-reply@sandbox.test>',
+    MAIL_FROM: v.mailFrom,
     PUBLIC_URL: `http://localhost:${port}`,
-    JOB_BACKOFF_MS: '100',
+    JOB_BACKOFF_MS: String(v.jobBackoffMs),
     BCRYPT_COST: '10', // optional in the contract; the lowest cost the step 3 check accepts keeps grading fast
-    WS_HEARTBEAT_MS: '500',
+    WS_HEARTBEAT_MS: String(v.wsHeartbeatMs),
+    VERIFY_TOKEN_TTL_SECONDS: String(v.verifyTokenTtlSeconds),
     NODE_ENV: 'production',
   };
 }

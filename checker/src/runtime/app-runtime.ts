@@ -1,5 +1,6 @@
 import type { RunnableApp } from '../harness/context';
 import type { Services } from '../services/local-services';
+import type { RunVariables } from './app-env';
 import type { RunRuntime } from '../results/types';
 import type { OnTiming } from '../runner/timings';
 
@@ -23,7 +24,7 @@ export interface AppRuntime {
   /** Dependencies and build (runs while the services start). */
   prepare(): Promise<void>;
   /** Binds the runtime to the run's services: what the app may reach, the env it gets. */
-  connect(services: Services, jwtSecret: string): Promise<void>;
+  connect(services: Services, vars: RunVariables): Promise<void>;
   /** A new app instance (not started); each has a port and a sandbox of its own. */
   createInstance(): Promise<RunnableApp>;
   /** The env the checks see (the primary instance's). */

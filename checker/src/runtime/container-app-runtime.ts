@@ -56,12 +56,12 @@ export function containerAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRunt
         }),
       );
     },
-    async connect(services, jwtSecret) {
+    async connect(services, vars) {
       if (!image) throw new Error('connect() before prepare()');
       runtime = await prepareContainerRuntime({
         workspace: ws.dir,
         image,
-        env: appEnv(services, CONTAINER_APP_PORT, jwtSecret),
+        env: appEnv(services, CONTAINER_APP_PORT, vars),
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
       });
       if (disposed) await runtime.dispose();

@@ -1,6 +1,6 @@
 import { LogBuffer } from '../app/log-buffer';
 import type { RunnableApp } from '../harness/context';
-import { appEnv } from '../runtime/app-env';
+import { appEnv, type RunVariables } from '../runtime/app-env';
 import type { AppRuntime, RuntimeDescription, RuntimeHooks } from '../runtime/app-runtime';
 import { timed } from '../runner/timings';
 import type { Services } from '../services/local-services';
@@ -21,7 +21,7 @@ export function processAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRuntim
         : 'your own workspace, run as you',
   };
   const cleanups: (() => Promise<void>)[] = [];
-  let bound: { services: Services; jwtSecret: string } | undefined;
+  let bound: { services: Services; vars: RunVariables } | undefined;
   return {
     description,
     async prepare() {
@@ -32,8 +32,8 @@ export function processAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRuntim
         buildIfNeeded(ws, hooks.onProgress, hooks.signal),
       );
     },
-    async connect(services, jwtSecret) {
-      bound = { services, jwtSecret };
+    async connect(services, vars) {
+      bound = { services, vars };
     },
     async createInstance(): Promise<RunnableApp> {
       if (!bound) throw new Error('createInstance() before connect()');
@@ -42,7 +42,7 @@ export function processAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRuntim
       const proc = new AppProcess({
         workspace: ws,
         port,
-        env: appEnv(bound.services, port, bound.jwtSecret),
+        env: appEnv(bound.services, port, bound.vars),
         sandbox,
         logs: new LogBuffer(),
       });
@@ -50,7 +50,7 @@ export function processAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRuntim
       cleanups.push(() => proc.kill());
       return proc;
     },
-    env: (primary) => (bound ? appEnv(bound.services, primary.port, bound.jwtSecret) : {}),
+    env: (primary) => (bound ? appEnv(bound.services, primary.port, bound.vars) : {}),
     async dispose() {
       for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
     },

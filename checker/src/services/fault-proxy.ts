@@ -13,15 +13,19 @@ export interface FaultProxyOptions {
 export interface FaultProxy {
   readonly port: number;
   readonly toggle: ServiceToggle;
-  /** True while the proxy accepts connections. */
+  /** True while the proxy accepts connections (also while it hangs). */
   readonly isUp: boolean;
+  /** True between hang() and up()/down(). */
+  readonly isHanging: boolean;
   close(): Promise<void>;
 }
 
 /**
  * A TCP proxy in front of Postgres or Redis so checks can take the service away from the
  * app: down() closes the listener (new connections are refused) and cuts every open pair;
- * up() listens again on the same port.
+ * hang() keeps accepting connections but forwards nothing either way (open pairs freeze,
+ * new ones are held without an upstream), like a wedged server or a dropped route;
+ * up() listens again on the same port, or after hang() cuts the frozen pairs.
  */
 export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultProxy> {
   const listenHost = opts.listenHost ?? '127.0.0.1';
@@ -29,6 +33,9 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   let server: net.Server | undefined;
   let port = opts.listenPort ?? 0;
   let closed = false;
+  let hanging = false;
+  /** Per open pair: stops forwarding, leaving both sockets open. */
+  const freezers = new Set<() => void>();
 
   const track = (s: net.Socket): void => {
     sockets.add(s);
@@ -36,8 +43,11 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   };
 
   const onConnection = (client: net.Socket): void => {
-    const upstream = net.connect({ host: opts.host, port: opts.port });
     track(client);
+    client.on('error', () => client.destroy());
+    // Held: the client connected, the "server" never says a word.
+    if (hanging) return;
+    const upstream = net.connect({ host: opts.host, port: opts.port });
     track(upstream);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
@@ -50,6 +60,14 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     upstream.on('error', cut).on('close', cut);
     client.pipe(upstream);
     upstream.pipe(client);
+    const freeze = (): void => {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    };
+    freezers.add(freeze);
+    client.once('close', () => freezers.delete(freeze));
   };
 
   const listen = async (): Promise<void> => {
@@ -66,11 +84,17 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     server = s;
   };
 
+  const cutAll = (): void => {
+    hanging = false;
+    freezers.clear();
+    for (const sock of sockets) sock.destroy();
+    sockets.clear();
+  };
+
   const stop = async (): Promise<void> => {
     const s = server;
     server = undefined;
-    for (const sock of sockets) sock.destroy();
-    sockets.clear();
+    cutAll();
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   };
 
@@ -78,8 +102,15 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
 
   const toggle: ServiceToggle = {
     down: stop,
+    hang: async () => {
+      if (closed) throw new Error('fault proxy is closed');
+      if (!server) await listen();
+      hanging = true;
+      for (const freeze of freezers) freeze();
+    },
     up: async () => {
       if (closed) throw new Error('fault proxy is closed');
+      if (hanging) cutAll();
       if (!server) await listen();
     },
   };
@@ -91,6 +122,9 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     toggle,
     get isUp() {
       return server !== undefined;
+    },
+    get isHanging() {
+      return hanging;
     },
     close: async () => {
       closed = true;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import PostalMime from 'postal-mime';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
-import type { MailMessage, MailSink } from '../harness/api';
+import type { MailMessage, MailSink, RefusedAttempt } from '../harness/api';
 
 /** Where a refused attempt is refused: at RCPT TO (before the body) or after DATA. */
 export type RefusalStage = 'rcpt' | 'data';
@@ -53,6 +53,7 @@ class MailStore implements SandboxMailSink {
   private readonly events = new EventEmitter();
   private faults: Required<MailFaults> = { delayMs: 0, refuseNext: 0, refuseAt: 'data' };
   private refused = 0;
+  private readonly refusedLog: RefusedAttempt[] = [];
 
   messages(): MailMessage[] {
     return [...this.delivered];
@@ -88,6 +89,15 @@ class MailStore implements SandboxMailSink {
     return this.refused;
   }
 
+  refusedAttempts(): RefusedAttempt[] {
+    return [...this.refusedLog];
+  }
+
+  /** Called where a refused attempt is answered with its 4xx: when it began and for whom. */
+  logRefusal(attempt: RefusedAttempt): void {
+    this.refusedLog.push(attempt);
+  }
+
   clear(): void {
     this.delivered.length = 0;
     this.faults = { delayMs: 0, refuseNext: 0, refuseAt: 'data' };
@@ -117,6 +127,8 @@ export async function startMailSink(opts: MailSinkOptions = {}): Promise<Started
   const maxBytes = opts.maxBytes ?? 1024 * 1024;
   // The refusal decided at MAIL FROM for each session's current transaction.
   const refusals = new WeakMap<SMTPServerSession, RefusalStage | undefined>();
+  // When each session's current transaction began (MAIL FROM): the attempt's time.
+  const began = new WeakMap<SMTPServerSession, number>();
   const timers = new Set<NodeJS.Timeout>();
   const later = (fn: () => void): void => {
     const ms = store.delayMs();
@@ -135,12 +147,15 @@ export async function startMailSink(opts: MailSinkOptions = {}): Promise<Started
     logger: false,
     closeTimeout: 100,
     onMailFrom(_address, session, cb: SmtpCallback) {
+      began.set(session, Date.now());
       refusals.set(session, store.takeRefusal());
       cb();
     },
-    onRcptTo(_address, session, cb: SmtpCallback) {
-      if (refusals.get(session) === 'rcpt')
+    onRcptTo(address, session, cb: SmtpCallback) {
+      if (refusals.get(session) === 'rcpt') {
+        store.logRefusal({ at: began.get(session) ?? Date.now(), to: [address.address] });
         return cb(Object.assign(new Error('Mailbox busy, try later'), { responseCode: 450 }));
+      }
       cb();
     },
     onData(stream, session, cb) {
@@ -151,8 +166,13 @@ export async function startMailSink(opts: MailSinkOptions = {}): Promise<Started
           return cb(
             Object.assign(new Error(`Message exceeds ${maxBytes} bytes`), { responseCode: 552 }),
           );
-        if (refusals.get(session) === 'data')
+        if (refusals.get(session) === 'data') {
+          store.logRefusal({
+            at: began.get(session) ?? Date.now(),
+            to: session.envelope.rcptTo.map((r) => r.address),
+          });
           return later(() => cb(temporaryFailure('Temporary failure, try again later')));
+        }
         const raw = Buffer.concat(chunks);
         const rcpts = session.envelope.rcptTo.map((r) => r.address);
         const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';

@@ -63,6 +63,33 @@ describe('fault proxy in front of a real Redis', () => {
     await expect(redis.ping()).resolves.toBe('PONG');
   });
 
+  it('hang() accepts connections but answers nothing; up() cuts the frozen ones and serves again', async () => {
+    redis = new Redis({
+      port: proxy.port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 50,
+    });
+    await redis.connect();
+    await proxy.toggle.hang();
+    expect(proxy.isHanging).toBe(true);
+    const answer = (r: Redis): Promise<string> =>
+      Promise.race([
+        r.ping().catch(() => 'error'),
+        new Promise<string>((resolve) => setTimeout(() => resolve('no answer'), 300)),
+      ]);
+    expect(await answer(redis)).toBe('no answer');
+    expect(await tryConnect(proxy.port)).toBe('open');
+
+    const cut = new Promise<void>((resolve) => redis?.once('close', () => resolve()));
+    await proxy.toggle.up();
+    expect(proxy.isHanging).toBe(false);
+    await cut;
+    await new Promise<void>((resolve) => redis?.once('ready', () => resolve()));
+    await expect(redis.ping()).resolves.toBe('PONG');
+  });
+
   it('cuts the client when the upstream is unreachable', async () => {
     const dead = await startFaultProxy({ host: '127.0.0.1', port: 1 });
     try {

@@ -48,12 +48,16 @@ describe('mail sink', () => {
     await send('retry@example.test');
     expect(started.sink.refusedCount()).toBe(2);
     expect(started.sink.messages()).toHaveLength(1);
+    const attempts = started.sink.refusedAttempts();
+    expect(attempts.map((a) => a.to)).toEqual([['retry@example.test'], ['retry@example.test']]);
+    expect(attempts[1]!.at).toBeGreaterThanOrEqual(attempts[0]!.at);
   });
 
   it('can refuse at RCPT TO with a 4xx', async () => {
     started.sink.setFaults({ refuseNext: 1, refuseAt: 'rcpt' });
     await expect(send('rcpt@example.test')).rejects.toMatchObject({ responseCode: 450 });
     expect(started.sink.refusedCount()).toBe(1);
+    expect(started.sink.refusedAttempts().map((a) => a.to)).toEqual([['rcpt@example.test']]);
     expect(started.sink.messages()).toHaveLength(0);
   });
 

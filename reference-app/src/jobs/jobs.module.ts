@@ -36,6 +36,7 @@ export function startJobs(deps: { config: Config; db: Db; logger: Logger }): Job
     tokens: createVerificationTokensRepository(db),
     queue,
     logger,
+    tokenTtlSeconds: config.verifyTokenTtlSeconds,
   });
   return {
     verification,

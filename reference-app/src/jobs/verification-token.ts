@@ -1,7 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-export const VERIFICATION_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
-
 /** 32 random bytes, URL-safe; only its sha256 is stored. */
 export function newVerificationToken(): { token: string; tokenHash: string } {
   const token = randomBytes(32).toString('base64url');

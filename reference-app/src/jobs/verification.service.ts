@@ -1,7 +1,7 @@
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { EmailQueue } from './email.queue';
-import { VERIFICATION_TOKEN_TTL_MS, hashToken, newVerificationToken } from './verification-token';
+import { hashToken, newVerificationToken } from './verification-token';
 import type { VerificationTokensRepository } from './verification-tokens.repository';
 
 export interface VerificationService {
@@ -18,13 +18,15 @@ export function createVerificationService(deps: {
   tokens: VerificationTokensRepository;
   queue: EmailQueue;
   logger: Logger;
+  /** How long a token stays valid (VERIFY_TOKEN_TTL_SECONDS). */
+  tokenTtlSeconds: number;
 }): VerificationService {
   const sendVerification: VerificationService['sendVerification'] = async (user) => {
     const { token, tokenHash } = newVerificationToken();
     await deps.tokens.insert({
       tokenHash,
       userId: user.id,
-      expiresAt: new Date(Date.now() + VERIFICATION_TOKEN_TTL_MS),
+      expiresAt: new Date(Date.now() + deps.tokenTtlSeconds * 1000),
     });
     await deps.queue.enqueueVerification({ email: user.email, token }, tokenHash);
   };

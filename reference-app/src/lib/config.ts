@@ -24,6 +24,7 @@ const envSchema = z.object({
     .min(3, 'must be a sender address such as "Sandbox <no-reply@sandbox.test>"'),
   PUBLIC_URL: url(['http', 'https']).transform((value) => value.replace(/\/+$/, '')),
   JOB_BACKOFF_MS: int(1, 3_600_000).default(1000),
+  VERIFY_TOKEN_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
   WS_HEARTBEAT_MS: int(50, 3_600_000).default(30_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   BCRYPT_COST: int(10, 15).default(12),
@@ -42,6 +43,7 @@ export interface Config {
   readonly mailFrom: string;
   readonly publicUrl: string;
   readonly jobBackoffMs: number;
+  readonly verifyTokenTtlSeconds: number;
   readonly wsHeartbeatMs: number;
   readonly logLevel: LogLevel;
   readonly bcryptCost: number;
@@ -77,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     mailFrom: e.MAIL_FROM,
     publicUrl: e.PUBLIC_URL,
     jobBackoffMs: e.JOB_BACKOFF_MS,
+    verifyTokenTtlSeconds: e.VERIFY_TOKEN_TTL_SECONDS,
     wsHeartbeatMs: e.WS_HEARTBEAT_MS,
     logLevel: e.LOG_LEVEL,
     bcryptCost: e.BCRYPT_COST,

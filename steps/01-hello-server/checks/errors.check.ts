@@ -1,4 +1,4 @@
-import { check, expectErrorBody, sandbox } from '@sandbox/harness';
+import { check, expectErrorBody, inCase, sandbox } from '@sandbox/harness';
 
 const lesson = '(steps/01-hello-server/README.md)';
 
@@ -17,6 +17,28 @@ check(
       404,
       'NOT_FOUND',
     );
+  },
+);
+
+check(
+  'an unknown route answers 404 NOT_FOUND as JSON for every method (GET, POST, PUT, PATCH, DELETE, OPTIONS)',
+  {
+    points: 2,
+    hint: `Register the "not found" handler with app.use (every method), not app.get, and make sure no other middleware answers unknown paths first ${lesson}.`,
+  },
+  async () => {
+    const { app } = sandbox();
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+      const path = `/${sandbox().unique('nowhere')}/${sandbox().unique('x')}`;
+      await inCase(`${method} ${path}`, async () => {
+        const withBody = method !== 'GET' && method !== 'OPTIONS';
+        expectErrorBody(
+          await app.http.request(method, path, withBody ? { json: { a: 1 } } : {}),
+          404,
+          'NOT_FOUND',
+        );
+      });
+    }
   },
 );
 

@@ -3,6 +3,7 @@ import {
   expectErrorBody,
   expectJsonBody,
   expectShape,
+  expectRace,
   expectStatus,
   is,
   sandbox,
@@ -96,6 +97,39 @@ check(
     });
     expectErrorBody(again, 409, 'EMAIL_TAKEN');
     const rows = await sandbox().db.query<{ n: string }>(
+      'select count(*)::text as n from users where lower(email) = $1',
+      [creds.email],
+    );
+    expectShape(rows[0]?.n, '1', `rows in users for ${creds.email}`);
+  },
+);
+
+check(
+  'concurrent signups for one email create one user: one 201, the others 409 EMAIL_TAKEN (never a 500)',
+  {
+    points: 3,
+    hint: `Checking "does the email exist?" before inserting leaves a window where two requests both see "no": let the unique index decide and turn its violation (23505) into 409 EMAIL_TAKEN ${lesson}.`,
+  },
+  async () => {
+    const { app, db } = sandbox();
+    const creds = newCredentials('race');
+    const spellings = [
+      creds.email,
+      creds.email.toUpperCase(),
+      ` ${creds.email}`,
+      creds.email,
+      `${creds.email} `,
+    ];
+    const answers = await Promise.all(
+      spellings.map((email) =>
+        app.http.post('/auth/signup', {
+          json: { email, password: creds.password },
+          timeoutMs: 10_000,
+        }),
+      ),
+    );
+    expectRace(answers, { win: 201, lose: 409, code: 'EMAIL_TAKEN' });
+    const rows = await db.query<{ n: string }>(
       'select count(*)::text as n from users where lower(email) = $1',
       [creds.email],
     );

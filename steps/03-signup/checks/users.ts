@@ -18,9 +18,10 @@ export const userShape = {
   createdAt: is.isoDate,
 };
 
+/** A fresh address: random mailbox and domain, so no app can recognise the checker's users. */
 export function newCredentials(prefix = 'user'): Credentials {
   return {
-    email: `${sandbox().unique(prefix)}@example.test`.toLowerCase(),
+    email: `${sandbox().unique(prefix)}@${sandbox().unique('mail')}.test`.toLowerCase(),
     password: `Pw-${sandbox().unique('secret')}-9z`,
   };
 }

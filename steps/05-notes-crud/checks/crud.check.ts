@@ -3,6 +3,7 @@ import {
   expectEmptyBody,
   expectErrorBody,
   expectJsonBody,
+  expectRace,
   expectStatus,
   inCase,
   is,
@@ -10,7 +11,7 @@ import {
   sleep,
 } from '@sandbox/harness';
 import { newUser } from '../../04-login-jwt/checks/session';
-import { noteShape, type Note } from './notes';
+import { createNote, noteShape, type Note } from './notes';
 
 const lesson = '(steps/05-notes-crud/README.md)';
 
@@ -95,5 +96,39 @@ check(
     expectEmptyBody(deleted);
     expectErrorBody(await app.http.get(`/notes/${note.id}`, { token }), 404, 'NOT_FOUND');
     expectErrorBody(await app.http.delete(`/notes/${note.id}`, { token }), 404, 'NOT_FOUND');
+  },
+);
+
+check(
+  'concurrent requests on one note: PATCHes all answer 200, DELETEs have one 204 and the others 404 NOT_FOUND',
+  {
+    points: 3,
+    hint: `Let one statement decide: UPDATE/DELETE ... WHERE id = $1 AND user_id = $2 (RETURNING) and answer from the rows it touched, rather than reading the note first and writing after ${lesson}.`,
+  },
+  async () => {
+    const { app } = sandbox();
+    const user = await newUser();
+    const note = await createNote(user.token);
+    const patches = await Promise.all(
+      [1, 2, 3, 4].map((n) =>
+        app.http.patch(`/notes/${note.id}`, {
+          token: user.token,
+          json: { title: `${note.title}-${n}` },
+          timeoutMs: 10_000,
+        }),
+      ),
+    );
+    expectRace(patches, { win: 200, lose: 404, code: 'NOT_FOUND', winners: patches.length });
+    const deletes = await Promise.all(
+      [1, 2, 3, 4, 5].map(() =>
+        app.http.delete(`/notes/${note.id}`, { token: user.token, timeoutMs: 10_000 }),
+      ),
+    );
+    expectRace(deletes, { win: 204, lose: 404, code: 'NOT_FOUND' });
+    expectErrorBody(
+      await app.http.get(`/notes/${note.id}`, { token: user.token }),
+      404,
+      'NOT_FOUND',
+    );
   },
 );

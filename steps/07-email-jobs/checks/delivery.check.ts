@@ -39,6 +39,43 @@ check(
 );
 
 check(
+  'retries back off exponentially: the 5 attempts are at least 1, 2, 4 and 8 × JOB_BACKOFF_MS apart',
+  {
+    points: 3,
+    hint: `Use BullMQ's exponential backoff with JOB_BACKOFF_MS as its delay ({ attempts: 5, backoff: { type: "exponential", delay } }), not a fixed delay and not a hard-coded base ${lesson}.`,
+    timeoutMs: 20_000,
+  },
+  async () => {
+    const { env, mail } = sandbox();
+    const base = Number(env.JOB_BACKOFF_MS ?? 1000);
+    mail.setFaults({ refuseNext: 4 });
+    const user = await signUp();
+    const delivered = await waitForMailTo(user.email, 15_000);
+    const refused = mail
+      .refusedAttempts()
+      .filter((a) => a.to.some((to) => to.toLowerCase().includes(user.email)))
+      .map((a) => a.at);
+    const attempts = [...refused, delivered.receivedAt];
+    const gaps = attempts.slice(1).map((at, i) => at - (attempts[i] ?? at));
+    const observed = `attempts ${gaps.map((g) => `${g} ms`).join(', ')} apart (JOB_BACKOFF_MS=${base})`;
+    if (refused.length < 4)
+      fail(`the email to ${user.email} was delivered after ${refused.length} refused attempts`, {
+        expected: '4 refused attempts, then the delivery (the test SMTP server refused the next 4)',
+        observed,
+      });
+    // BullMQ never runs a retry early; 10% slack covers clock granularity only.
+    gaps.forEach((gap, i) => {
+      const least = base * 2 ** i;
+      if (gap < least * 0.9)
+        fail(`attempt ${i + 2} came ${gap} ms after attempt ${i + 1}`, {
+          expected: `at least ${least} ms (${2 ** i} × JOB_BACKOFF_MS: exponential backoff)`,
+          observed,
+        });
+    });
+  },
+);
+
+check(
   'a queued email survives the app being killed and restarted',
   {
     points: 4,

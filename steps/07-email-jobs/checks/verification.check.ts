@@ -6,9 +6,10 @@ import {
   expectStatus,
   is,
   sandbox,
+  sleep,
 } from '@sandbox/harness';
 import { newCredentials, signUp } from '../../03-signup/checks/users';
-import { verifyToken, waitForMailTo } from './mail';
+import { mailsTo, verifyToken, waitForMailTo } from './mail';
 
 const lesson = '(steps/07-email-jobs/README.md)';
 
@@ -94,6 +95,67 @@ check(
     expectStatus(
       await app.http.get(`/auth/verify?token=${encodeURIComponent(verifyToken(second))}`),
       200,
+    );
+  },
+);
+
+check(
+  'a verification token older than VERIFY_TOKEN_TTL_SECONDS answers 400 INVALID_TOKEN and verifies nobody',
+  {
+    points: 3,
+    hint: `Store expires_at = now + VERIFY_TOKEN_TTL_SECONDS (default 24 h) with the token and only accept it while expires_at > now() ${lesson}.`,
+    timeoutMs: 25_000,
+  },
+  async () => {
+    const { app, db, env } = sandbox();
+    const ttlMs = Number(env.VERIFY_TOKEN_TTL_SECONDS ?? 86_400) * 1000;
+    const issuedBefore = Date.now();
+    const user = await signUp();
+    const token = verifyToken(await waitForMailTo(user.email));
+    // 1.5 s past the lifetime: room for clocks that count whole seconds.
+    await sleep(Math.max(0, issuedBefore + ttlMs + 1500 - Date.now()));
+    expectErrorBody(
+      await app.http.get(`/auth/verify?token=${encodeURIComponent(token)}`),
+      400,
+      'INVALID_TOKEN',
+    );
+    const [row] = await db.query<{ email_verified: boolean }>(
+      'select email_verified from users where id = $1',
+      [user.id],
+    );
+    expectShape(row?.email_verified, false, 'users.email_verified after an expired token');
+  },
+);
+
+check(
+  'POST /auth/resend-verification answers 202 {} for a verified user but sends no email',
+  {
+    points: 2,
+    hint: `Look the user up by email and queue an email only when it exists AND email_verified is false; answer 202 {} in every case ${lesson}.`,
+  },
+  async () => {
+    const { app } = sandbox();
+    const verified = await signUp();
+    const token = verifyToken(await waitForMailTo(verified.email));
+    expectStatus(await app.http.get(`/auth/verify?token=${encodeURIComponent(token)}`), 200);
+    const unverified = await signUp();
+    const first = await waitForMailTo(unverified.email);
+    const ex = await app.http.post('/auth/resend-verification', {
+      json: { email: verified.email },
+    });
+    expectStatus(ex, 202);
+    expectJsonBody(ex, is.exactly({}));
+    // A later resend that must mail: once it arrived, a mail to the verified user would have too.
+    expectStatus(
+      await app.http.post('/auth/resend-verification', { json: { email: unverified.email } }),
+      202,
+    );
+    await waitForMailTo(unverified.email, 5000, first.receivedAt + 1);
+    await sleep(500);
+    expectShape(
+      mailsTo(verified.email).length,
+      1,
+      `emails to ${verified.email} (verified, then asked to resend)`,
     );
   },
 );

@@ -1,3 +1,4 @@
+import jwt from 'jsonwebtoken';
 import { check, expectShape, inCase, sandbox } from '@sandbox/harness';
 import { newUser } from '../../04-login-jwt/checks/session';
 import { openSocket } from './sockets';
@@ -9,10 +10,15 @@ check(
   {
     concurrent: true,
     points: 3,
-    hint: `Create the WebSocketServer with noServer: true; in server.on("upgrade") verify the token and on failure write "HTTP/1.1 401 Unauthorized" and destroy the socket ${lesson}.`,
+    hint: `Create the WebSocketServer with noServer: true; in server.on("upgrade") verify the token (signature, HS256 only, expiry) and on failure write "HTTP/1.1 401 Unauthorized" and destroy the socket ${lesson}.`,
   },
   async () => {
     const { app, env } = sandbox();
+    const secret = env.JWT_SECRET ?? '';
+    const now = Math.floor(Date.now() / 1000);
+    const user = await newUser();
+    const claims = { sub: user.id, jti: sandbox().unique('jti') };
+    const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
     for (const [name, path] of [
       ['no token', '/ws'],
       ['a garbage token', '/ws?token=garbage'],
@@ -22,6 +28,14 @@ check(
           .toString('base64url')
           .slice(0, 43)}`,
       ],
+      [
+        'an expired token',
+        `/ws?token=${jwt.sign({ ...claims, iat: now - 3600, exp: now - 60 }, secret, { algorithm: 'HS256' })}`,
+      ],
+      [
+        'an alg "none" token',
+        `/ws?token=${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...claims, iat: now, exp: now + 900 })}.`,
+      ],
     ] as const) {
       await inCase(`upgrade with ${name}`, async () => {
         const result = await app.ws(path, { timeoutMs: 3000 });
@@ -29,7 +43,7 @@ check(
         expectShape(
           result.ok ? 'accepted' : result.status,
           401,
-          `status of the refused upgrade to ${path.slice(0, 40)}`,
+          `status of the refused upgrade with ${name}`,
         );
       });
     }

@@ -2,6 +2,7 @@ import {
   check,
   expectErrorBody,
   expectJsonBody,
+  expectRace,
   expectShape,
   expectStatus,
   is,
@@ -98,5 +99,55 @@ check(
     );
     expectStatus(await app.http.get('/auth/me', { token: other.accessToken }), 200);
     expectErrorBody(await app.http.post('/auth/logout'), 401, 'UNAUTHORIZED');
+  },
+);
+
+check(
+  'concurrent refreshes with one refresh token have at most one winner; the others answer 401 INVALID_REFRESH_TOKEN',
+  {
+    points: 3,
+    hint: `Spend the token in one atomic statement (UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL RETURNING ...): only the request that updated the row may issue new tokens ${lesson}.`,
+  },
+  async () => {
+    const { app } = sandbox();
+    const user = await signUp();
+    const session = await login(user.email, user.password);
+    const answers = await Promise.all(
+      [1, 2, 3, 4, 5].map(() =>
+        app.http.post('/auth/refresh', {
+          json: { refreshToken: session.refreshToken },
+          timeoutMs: 10_000,
+        }),
+      ),
+    );
+    expectRace(answers, { win: 200, lose: 401, code: 'INVALID_REFRESH_TOKEN', atMost: true });
+  },
+);
+
+check(
+  'after logout the access token is refused on the /ws upgrade too (401)',
+  {
+    points: 2,
+    hint: `Check the revocation list in the upgrade handler as well as in the HTTP strategy: one "is this access token usable?" function for both ${lesson}.`,
+  },
+  async () => {
+    const { app } = sandbox();
+    const user = await signUp();
+    const session = await login(user.email, user.password);
+    const before = await app.ws(`/ws?token=${encodeURIComponent(session.accessToken)}`, {
+      timeoutMs: 3000,
+    });
+    if (before.ok) before.socket.close();
+    expectShape(
+      before.ok ? 'accepted' : before.status,
+      'accepted',
+      'the /ws upgrade before logout',
+    );
+    expectStatus(await app.http.post('/auth/logout', { token: session.accessToken }), 204);
+    const after = await app.ws(`/ws?token=${encodeURIComponent(session.accessToken)}`, {
+      timeoutMs: 3000,
+    });
+    if (after.ok) after.socket.close();
+    expectShape(after.ok ? 'accepted' : after.status, 401, 'the /ws upgrade after logout');
   },
 );
