@@ -23,6 +23,7 @@ check(
 check(
   'an unknown route answers 404 NOT_FOUND as JSON for every method (GET, POST, PUT, PATCH, DELETE, OPTIONS)',
   {
+    concurrent: true,
     points: 2,
     hint: `Register the "not found" handler with app.use (every method), not app.get, and make sure no other middleware answers unknown paths first ${lesson}.`,
   },

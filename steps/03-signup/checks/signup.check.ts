@@ -107,6 +107,7 @@ check(
 check(
   'concurrent signups for one email create one user: one 201, the others 409 EMAIL_TAKEN (never a 500)',
   {
+    concurrent: true,
     points: 3,
     hint: `Checking "does the email exist?" before inserting leaves a window where two requests both see "no": let the unique index decide and turn its violation (23505) into 409 EMAIL_TAKEN ${lesson}.`,
   },

@@ -110,7 +110,7 @@ check(
 );
 
 check(
-  'login with missing fields answers 400 VALIDATION_FAILED',
+  'login with missing or non-string fields answers 400 VALIDATION_FAILED',
   {
     concurrent: true,
     points: 1,
@@ -121,6 +121,13 @@ check(
     expectErrorBody(await app.http.post('/auth/login', { json: {} }), 400, 'VALIDATION_FAILED');
     expectErrorBody(
       await app.http.post('/auth/login', { json: { email: 'someone@example.test' } }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expectErrorBody(
+      await app.http.post('/auth/login', {
+        json: { email: `${sandbox().unique('n')}@example.test`, password: 12345678 },
+      }),
       400,
       'VALIDATION_FAILED',
     );

@@ -45,6 +45,14 @@ check(
         expectErrorBody(await app.http.post('/notes', { token, json }), 400, 'VALIDATION_FAILED'),
       );
     }
+    const note = (full.response.json as { note: { id: string } }).note;
+    await inCase('PATCH with neither title nor body', async () =>
+      expectErrorBody(
+        await app.http.patch(`/notes/${note.id}`, { token, json: {} }),
+        400,
+        'VALIDATION_FAILED',
+      ),
+    );
   },
 );
 
@@ -102,6 +110,7 @@ check(
 check(
   'concurrent requests on one note: PATCHes all answer 200, DELETEs have one 204 and the others 404 NOT_FOUND',
   {
+    concurrent: true,
     points: 3,
     hint: `Let one statement decide: UPDATE/DELETE ... WHERE id = $1 AND user_id = $2 (RETURNING) and answer from the rows it touched, rather than reading the note first and writing after ${lesson}.`,
   },

@@ -97,6 +97,8 @@ check(
       'limit=101',
       'limit=abc',
       'limit=-5',
+      'limit=',
+      'cursor=',
       'cursor=garbage%21%21',
       "cursor=' OR 1=1 --",
     ]) {

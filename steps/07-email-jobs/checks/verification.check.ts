@@ -102,6 +102,7 @@ check(
 check(
   'a verification token older than VERIFY_TOKEN_TTL_SECONDS answers 400 INVALID_TOKEN and verifies nobody',
   {
+    concurrent: true,
     points: 3,
     hint: `Store expires_at = now + VERIFY_TOKEN_TTL_SECONDS (default 24 h) with the token and only accept it while expires_at > now() ${lesson}.`,
     timeoutMs: 25_000,
@@ -130,6 +131,7 @@ check(
 check(
   'POST /auth/resend-verification answers 202 {} for a verified user but sends no email',
   {
+    concurrent: true,
     points: 2,
     hint: `Look the user up by email and queue an email only when it exists AND email_verified is false; answer 202 {} in every case ${lesson}.`,
   },

@@ -105,6 +105,7 @@ check(
 check(
   'concurrent refreshes with one refresh token have at most one winner; the others answer 401 INVALID_REFRESH_TOKEN',
   {
+    concurrent: true,
     points: 3,
     hint: `Spend the token in one atomic statement (UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL RETURNING ...): only the request that updated the row may issue new tokens ${lesson}.`,
   },
@@ -112,8 +113,9 @@ check(
     const { app } = sandbox();
     const user = await signUp();
     const session = await login(user.email, user.password);
+    // Eight at once: a read-then-write spend lets several through even on an idle machine.
     const answers = await Promise.all(
-      [1, 2, 3, 4, 5].map(() =>
+      Array.from({ length: 8 }, () =>
         app.http.post('/auth/refresh', {
           json: { refreshToken: session.refreshToken },
           timeoutMs: 10_000,
@@ -127,6 +129,7 @@ check(
 check(
   'after logout the access token is refused on the /ws upgrade too (401)',
   {
+    concurrent: true,
     points: 2,
     hint: `Check the revocation list in the upgrade handler as well as in the HTTP strategy: one "is this access token usable?" function for both ${lesson}.`,
   },
