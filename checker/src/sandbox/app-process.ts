@@ -34,13 +34,14 @@ function binPath(dir: string): string {
 }
 
 /** Only what the app needs: no checker secrets leak into learner code. */
-function baseEnv(ws: Workspace, sandbox: AppSandbox | undefined): Record<string, string> {
+export function baseEnv(dir: string, sandbox: AppSandbox | undefined): Record<string, string> {
   const keep = ['LANG', 'LC_ALL', 'TZ', 'NODE_EXTRA_CA_CERTS', 'TMPDIR'];
   const env: Record<string, string> = {
-    PATH: binPath(ws.dir),
-    HOME: sandbox?.user ? os.tmpdir() : os.homedir(),
+    PATH: binPath(dir),
+    HOME: sandbox?.home ?? os.homedir(),
   };
   for (const k of keep) if (process.env[k]) env[k] = process.env[k];
+  if (sandbox?.tmp) env.TMPDIR = sandbox.tmp;
   return env;
 }
 
@@ -84,22 +85,17 @@ export class AppProcess {
     const { workspace: ws, sandbox } = this.opts;
     const script = ws.startScript.trim();
     const body = isSimpleCommand(script) ? `exec ${script}` : script;
-    const [cmd, ...args] = [
-      ...(sandbox?.prlimit ?? []),
-      '/bin/sh',
-      '-c',
-      `${sandbox?.enterPrefix ?? ''}${body}`,
-    ];
+    const [cmd, ...args] = sandbox ? sandbox.command(body) : ['/bin/sh', '-c', body];
     this.exit = undefined;
     this.logs.append(
       `--- starting: ${script} (PORT=${this.port}${sandbox ? `; ${sandbox.describe()}` : ''})\n`,
     );
     const child = spawn(cmd!, args, {
       cwd: ws.dir,
-      env: { ...baseEnv(ws, sandbox), ...this.opts.env, PORT: String(this.port) },
+      env: { ...baseEnv(ws.dir, sandbox), ...this.opts.env, PORT: String(this.port) },
       detached: true, // its own process group: signals and kills reach the whole tree
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...(sandbox?.user ? { uid: sandbox.user.uid, gid: sandbox.user.gid } : {}),
+      ...(sandbox?.spawnAs ? { uid: sandbox.spawnAs.uid, gid: sandbox.spawnAs.gid } : {}),
     });
     this.child = child;
     child.stdout?.on('data', (c: Buffer) => this.logs.append(c));

@@ -8,8 +8,8 @@ import { SetupError } from '../app/setup-error';
 import { workspaceHash } from '../workspace/hash';
 import type { Workspace } from '../workspace/workspace';
 
-const INSTALL_TIMEOUT_MS = 5 * 60_000;
-const BUILD_TIMEOUT_MS = 2 * 60_000;
+export const INSTALL_TIMEOUT_MS = 5 * 60_000;
+export const BUILD_TIMEOUT_MS = 2 * 60_000;
 
 /** True when every dependency resolves by Node's lookup from the workspace (covers hoisted monorepo installs). */
 export function dependenciesResolvable(ws: Workspace): boolean {

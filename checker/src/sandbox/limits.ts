@@ -9,24 +9,27 @@ import {
   rmdirSync,
   writeFileSync,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { isRoot, lookupUser, type OsUser } from '../services/os-user';
 import { orphaned, ownerTag } from './owner';
 
 /**
- * Local-mode limits for the learner's processes. What works on a root host with cgroups v1:
- * a pids cgroup (pids.max: a fork bomb stops at the cap) and a memory cgroup
- * (memory.limit_in_bytes: a hog is OOM-killed inside it), which also list every process
- * for the final kill. RLIMIT_NPROC is not enforced for root, so as root the app runs as the
- * unprivileged `nobody` when it can read the workspace, with `prlimit --nproc` as a second fence.
- * Without a writable cgroup fs, only prlimit applies (and only for a non-root user).
+ * Limits for the learner's processes. What works on a root host with cgroups v1: a pids cgroup
+ * (pids.max: a fork bomb stops at the cap), a memory cgroup (memory.limit_in_bytes: a hog is
+ * OOM-killed inside it) and a cpu cgroup (one core at most), which also list every process for
+ * the final kill. A contained run (process-runtime.ts) launches through confine.ts as the run's
+ * own uid; an uncontained one runs as the unprivileged `nobody` when root and `nobody` can read
+ * the workspace (RLIMIT_NPROC is not enforced for root), else as the checker's user.
  */
 export interface AppSandbox {
-  /** Shell lines that put the shell itself into the cgroups before it execs the app. */
-  readonly enterPrefix: string;
-  readonly user?: OsUser;
-  /** Command prefix applying rlimits (prlimit), if available. */
-  readonly prlimit: string[];
+  /** The argv that runs `body` (a shell command line) in the sandbox. */
+  command(body: string): string[];
+  /** Spawn the argv as this user (uncontained runs as root: `nobody`); contained argv drop privileges themselves. */
+  readonly spawnAs?: OsUser;
+  /** HOME and TMPDIR of the sandboxed processes, when private. */
+  readonly home?: string;
+  readonly tmp?: string;
   /** Every pid in the sandbox's cgroups. */
   pids(): number[];
   dispose(): void;
@@ -36,6 +39,8 @@ export interface AppSandbox {
 const CGROUP_ROOT = '/sys/fs/cgroup';
 export const PIDS_MAX = 512;
 export const MEMORY_MAX_BYTES = 2 * 1024 * 1024 * 1024;
+/** cpu.cfs_quota_us over a 100 ms period: one core. */
+export const CPU_QUOTA_US = 100_000;
 
 function tryCgroup(
   controller: string,
@@ -121,47 +126,66 @@ export function sweepOrphanCgroups(): void {
   }
 }
 
-export function createAppSandbox(
-  workspace: string,
-  opts: { unprivileged?: boolean } = {},
-): AppSandbox {
+/** One process tree's cgroups (those the machine lets us create) and the shell line that joins them. */
+export interface Cgroups {
+  readonly groups: readonly string[];
+  /** `echo $$ > .../cgroup.procs; ` for each group: run by the shell that then execs the app. */
+  readonly enterPrefix: string;
+  pids(): number[];
+  dispose(): void;
+  describe(): string;
+}
+
+export function createCgroups(user?: OsUser): Cgroups {
   sweepOrphanCgroups();
   const name = `backend-sandbox-${ownerTag()}-${randomBytes(3).toString('hex')}`;
-  const nobody = isRoot() && opts.unprivileged !== false ? lookupUser('nobody') : undefined;
-  const user = nobody && canRead(nobody, workspace) ? nobody : undefined;
   const groups = [
     tryCgroup('pids', name, { 'pids.max': String(PIDS_MAX) }, user),
     tryCgroup('memory', name, { 'memory.limit_in_bytes': String(MEMORY_MAX_BYTES) }, user),
+    tryCgroup('cpu', name, { 'cpu.cfs_quota_us': String(CPU_QUOTA_US) }, user),
   ].filter((g): g is string => g !== undefined);
-  const prlimitBin = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
-  const prlimit = prlimitBin ? [prlimitBin, `--nproc=${PIDS_MAX}:${PIDS_MAX}`, '--'] : [];
   return {
+    groups,
     enterPrefix: groups.map((g) => `echo $$ > ${path.join(g, 'cgroup.procs')}; `).join(''),
-    ...(user ? { user } : {}),
-    prlimit: user || !isRoot() ? prlimit : [],
-    pids: () =>
-      groups.flatMap((g) => {
-        try {
-          return readFileSync(path.join(g, 'cgroup.procs'), 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map(Number);
-        } catch {
-          return [];
-        }
-      }),
+    pids: () => [...new Set(groups.flatMap(pidsIn))],
     dispose: () => {
       for (const g of groups) {
         try {
           rmdirSync(g);
         } catch {
-          // still has processes: killTree runs first, so this is rare
+          // still has processes: the kill runs first, so this is rare
         }
       }
     },
     describe: () =>
-      `${groups.length ? `cgroups ${groups.map((g) => path.basename(path.dirname(g))).join('+')}` : 'no cgroups'}, user ${user?.name ?? process.env.USER ?? 'current'}${
-        prlimit.length && (user || !isRoot()) ? `, nproc<=${PIDS_MAX}` : ''
+      groups.length
+        ? `cgroups ${groups.map((g) => path.basename(path.dirname(g))).join('+')}`
+        : 'no cgroups',
+  };
+}
+
+export const PRLIMIT_BIN = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
+
+/** An uncontained run's sandbox: cgroups, and `nobody` when root and `nobody` can read the workspace. */
+export function createAppSandbox(
+  workspace: string,
+  opts: { unprivileged?: boolean } = {},
+): AppSandbox {
+  const nobody = isRoot() && opts.unprivileged !== false ? lookupUser('nobody') : undefined;
+  const user = nobody && canRead(nobody, workspace) ? nobody : undefined;
+  const cgroups = createCgroups(user);
+  const prlimit =
+    PRLIMIT_BIN && (user || !isRoot())
+      ? [PRLIMIT_BIN, `--nproc=${PIDS_MAX}:${PIDS_MAX}`, '--']
+      : [];
+  return {
+    command: (body) => [...prlimit, '/bin/sh', '-c', `${cgroups.enterPrefix}${body}`],
+    ...(user ? { spawnAs: user, home: os.tmpdir() } : {}),
+    pids: () => cgroups.pids(),
+    dispose: () => cgroups.dispose(),
+    describe: () =>
+      `${cgroups.describe()}, user ${user?.name ?? process.env.USER ?? 'current'}${
+        prlimit.length ? `, nproc<=${PIDS_MAX}` : ''
       }`,
   };
 }

@@ -7,19 +7,123 @@ import type { Services } from '../services/local-services';
 import { freePort } from '../services/ports';
 import type { Workspace } from '../workspace/workspace';
 import { AppProcess } from './app-process';
+import { createConfinedSandbox } from './confined-sandbox';
+import { buildContained, installContained, type ContainedSetup } from './contained-setup';
+import {
+  courseRootOrUndefined,
+  hiddenFolders,
+  planContainment,
+  sweepContainedLeftovers,
+} from './containment';
 import { buildIfNeeded, installDependencies } from './install-and-build';
-import { createAppSandbox } from './limits';
+import { createAppSandbox, type AppSandbox } from './limits';
+import { createFence, fenceAvailable, type NetworkFence } from './network-fence';
+import { makeRunDir, type RunDir } from './run-dir';
+import { leaseRunUser, releaseRunUser, type RunUser } from './run-user';
 
-/** Process runtime: install and build on the host, each instance a process tree in its own sandbox on a fresh port. */
+const portOf = (url: string): number | undefined => {
+  try {
+    const p = Number(new URL(url).port);
+    return p > 0 ? p : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Process runtime. Contained (root): the workspace is copied into a private run dir owned by a
+ * uid of the run's own; dependencies are fetched by npm without scripts; the packages' scripts,
+ * the build and every app instance run as that uid, offline but for the run's own ports
+ * (network-fence.ts), in cgroups, with the course hidden (confine.ts). Uncontained (an ordinary
+ * user's own workspace): install, build and start in the workspace as the user, as ever.
+ */
 export function processAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRuntime {
-  const description: RuntimeDescription = {
-    kind: 'process',
-    contained: false,
-    reason:
-      process.getuid?.() === 0
-        ? 'install and build run as the checker’s user'
-        : 'your own workspace, run as you',
+  const plan = planContainment(ws.dir);
+  const description: RuntimeDescription = plan.contained
+    ? { kind: 'process', contained: true }
+    : { kind: 'process', contained: false, reason: plan.reason };
+  return plan.contained || plan.dropToRunUser
+    ? runAsRunUser(ws, hooks, description)
+    : runAsChecker(ws, hooks, description);
+}
+
+function runAsRunUser(
+  ws: Workspace,
+  hooks: RuntimeHooks,
+  description: RuntimeDescription,
+): AppRuntime {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  let user: RunUser | undefined;
+  let runDir: RunDir | undefined;
+  let fence: NetworkFence | undefined;
+  let runWs: Workspace | undefined;
+  let bound: { services: Services; jwtSecret: string } | undefined;
+  const hidden = hiddenFolders();
+  const sandbox = (): AppSandbox => {
+    if (!user || !runDir) throw new Error('the run has no sandbox yet');
+    return createConfinedSandbox({ user, hidden, home: runDir.home, tmp: runDir.tmp });
   };
+  return {
+    description,
+    async prepare() {
+      sweepContainedLeftovers();
+      user = leaseRunUser();
+      const leased = user;
+      if (fenceAvailable()) fence = createFence(leased.uid, []); // offline until connect()
+      runDir = makeRunDir(ws.dir, leased, courseRootOrUndefined());
+      runWs = { ...ws, dir: runDir.appDir };
+      const course = courseRootOrUndefined();
+      const setup: ContainedSetup = {
+        ws: runWs,
+        user: leased,
+        inputs: course ? [`${course}/tsconfig.base.json`, `${course}/package-lock.json`] : [],
+        sandbox,
+        ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+      };
+      await timed(hooks.onTiming, 'setup.install', () => installContained(setup));
+      await timed(hooks.onTiming, 'setup.build', () => buildContained(setup));
+    },
+    async connect(services, jwtSecret) {
+      bound = { services, jwtSecret };
+      for (const url of [services.appDatabaseUrl, services.appRedisUrl, services.mail.url]) {
+        const port = portOf(url);
+        if (port) fence?.allow(port);
+      }
+    },
+    async createInstance(): Promise<RunnableApp> {
+      if (!bound || !runWs) throw new Error('createInstance() before connect()');
+      const port = await freePort();
+      fence?.allow(port);
+      const s = sandbox();
+      const proc = new AppProcess({
+        workspace: runWs,
+        port,
+        env: appEnv(bound.services, port, bound.jwtSecret),
+        sandbox: s,
+        logs: new LogBuffer(),
+      });
+      cleanups.push(() => s.dispose());
+      cleanups.push(() => proc.kill());
+      return proc;
+    },
+    env: (primary) => (bound ? appEnv(bound.services, primary.port, bound.jwtSecret) : {}),
+    async dispose() {
+      for (const step of cleanups.splice(0).reverse())
+        await Promise.resolve(step()).catch(() => undefined);
+      if (user) releaseRunUser(user); // kills whatever the uid still runs
+      fence?.dispose();
+      runDir?.dispose();
+      user = undefined;
+    },
+  };
+}
+
+function runAsChecker(
+  ws: Workspace,
+  hooks: RuntimeHooks,
+  description: RuntimeDescription,
+): AppRuntime {
   const cleanups: (() => Promise<void>)[] = [];
   let bound: { services: Services; vars: RunVariables } | undefined;
   return {

@@ -1,0 +1,29 @@
+import type { AppSandbox } from './limits';
+import { createCgroups, PIDS_MAX, PRLIMIT_BIN } from './limits';
+import { confinedCommand } from './confine';
+import type { RunUser } from './run-user';
+
+export interface ConfinedSandboxOptions {
+  user: RunUser;
+  hidden: readonly string[];
+  home: string;
+  tmp: string;
+}
+
+/** A contained process tree: cgroups of its own, run as the run's uid in a mount namespace (confine.ts). */
+export function createConfinedSandbox(opts: ConfinedSandboxOptions): AppSandbox {
+  const cgroups = createCgroups();
+  const prlimit = PRLIMIT_BIN ? [PRLIMIT_BIN, `--nproc=${PIDS_MAX}:${PIDS_MAX}`, '--'] : [];
+  return {
+    command: (body) =>
+      confinedCommand(
+        { user: opts.user, hidden: opts.hidden, enterPrefix: cgroups.enterPrefix, prlimit },
+        body,
+      ),
+    home: opts.home,
+    tmp: opts.tmp,
+    pids: () => cgroups.pids(),
+    dispose: () => cgroups.dispose(),
+    describe: () => `${cgroups.describe()}, uid ${opts.user.uid}, network fenced`,
+  };
+}

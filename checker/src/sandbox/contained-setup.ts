@@ -1,0 +1,163 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { SetupError } from '../app/setup-error';
+import { cacheDir } from '../services/cache-dir';
+import { workspaceHash } from '../workspace/hash';
+import type { Workspace } from '../workspace/workspace';
+import { baseEnv } from './app-process';
+import { BUILD_TIMEOUT_MS, dependenciesResolvable, INSTALL_TIMEOUT_MS } from './install-and-build';
+import type { AppSandbox } from './limits';
+import { chownTree } from './run-dir';
+import { runCommand, type CommandResult } from './run-command';
+import type { RunUser } from './run-user';
+
+export interface ContainedSetup {
+  /** The workspace's copy in the run dir. */
+  ws: Workspace;
+  user: RunUser;
+  /** Files outside the copy that its build reads (the course's shared files, lock): part of the build cache key. */
+  inputs: string[];
+  sandbox(): AppSandbox;
+  onProgress?: (m: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Builds kept for reuse; the oldest go beyond this many. */
+const KEPT_BUILDS = 40;
+
+function sandboxEnv(s: AppSandbox, dir: string): NodeJS.ProcessEnv {
+  return {
+    ...baseEnv(dir, s),
+    npm_config_cache: path.join(s.home ?? dir, '.npm'),
+    npm_config_offline: 'true',
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+  };
+}
+
+function failed(r: CommandResult, what: string, code: string, timeoutMs: number): SetupError {
+  return r.timedOut
+    ? new SetupError(
+        'submission',
+        `${code}_TIMEOUT`,
+        `${what} did not finish within ${timeoutMs / 1000} s.`,
+        r.output,
+      )
+    : new SetupError(
+        'submission',
+        `${code}_FAILED`,
+        `${what} failed (exit ${r.code}). Run it in your workspace and fix the errors it prints.`,
+        r.output,
+      );
+}
+
+/**
+ * Dependencies for a contained run. npm (trusted) resolves and fetches them as the checker with
+ * --ignore-scripts, so no script of the workspace or of a package runs with network; then
+ * `npm rebuild` runs the packages' own install scripts as the run's uid, offline. A workspace
+ * whose dependencies already resolve (hoisted in the course monorepo) installs nothing.
+ */
+export async function installContained(s: ContainedSetup): Promise<void> {
+  if (dependenciesResolvable(s.ws)) return;
+  const verb = s.ws.hasLockFile ? 'ci' : 'install';
+  s.onProgress?.(`npm ${verb} --ignore-scripts...`);
+  const fetched = await runCommand('npm', [verb, '--ignore-scripts', '--no-audit', '--no-fund'], {
+    cwd: s.ws.dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' },
+    timeoutMs: INSTALL_TIMEOUT_MS,
+    ...(s.signal ? { signal: s.signal } : {}),
+  });
+  if (fetched.code !== 0) throw failed(fetched, `npm ${verb}`, 'INSTALL', INSTALL_TIMEOUT_MS);
+  chownTree(s.ws.dir, s.user);
+  const sandbox = s.sandbox();
+  try {
+    const rebuilt = await runCommand('npm', ['rebuild'], {
+      cwd: s.ws.dir,
+      env: sandboxEnv(sandbox, s.ws.dir),
+      timeoutMs: INSTALL_TIMEOUT_MS,
+      sandbox,
+      ...(s.signal ? { signal: s.signal } : {}),
+    });
+    if (rebuilt.code !== 0) throw failed(rebuilt, 'npm rebuild', 'INSTALL', INSTALL_TIMEOUT_MS);
+  } finally {
+    sandbox.dispose();
+  }
+}
+
+function buildKey(s: ContainedSetup): string {
+  const h = createHash('sha256').update('contained-build-1\0').update(workspaceHash(s.ws.dir));
+  for (const f of s.inputs) if (existsSync(f)) h.update(`${f}\0`).update(readFileSync(f));
+  return h.digest('hex').slice(0, 32);
+}
+
+function pruneBuilds(dir: string): void {
+  const entries = readdirSync(dir)
+    .map((n) => ({ n, t: statSync(path.join(dir, n)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  for (const { n } of entries.slice(KEPT_BUILDS))
+    rmSync(path.join(dir, n), { recursive: true, force: true });
+}
+
+/**
+ * `npm run build` as the run's uid, offline, in the run's sandbox. Its output is kept by the
+ * checker under the hash of exactly the sources it was built from (and the course files the
+ * build reads), so the same sources graded again reuse it instead of building again.
+ */
+export async function buildContained(s: ContainedSetup): Promise<void> {
+  if (!s.ws.hasBuild) return;
+  const builds = cacheDir('contained-builds');
+  mkdirSync(builds, { recursive: true, mode: 0o700 });
+  const key = buildKey(s);
+  const cached = path.join(builds, key);
+  if (existsSync(path.join(cached, '.complete'))) {
+    // Into an emptied copy: never over links the sources may hold.
+    for (const n of readdirSync(s.ws.dir))
+      if (n !== 'node_modules') rmSync(path.join(s.ws.dir, n), { recursive: true, force: true });
+    cpSync(cached, s.ws.dir, {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (p) => path.basename(p) !== '.complete',
+    });
+    chownTree(s.ws.dir, s.user);
+    return;
+  }
+  s.onProgress?.('npm run build...');
+  const sandbox = s.sandbox();
+  try {
+    const r = await runCommand('npm', ['run', 'build'], {
+      cwd: s.ws.dir,
+      env: sandboxEnv(sandbox, s.ws.dir),
+      timeoutMs: BUILD_TIMEOUT_MS,
+      sandbox,
+      ...(s.signal ? { signal: s.signal } : {}),
+    });
+    if (r.code !== 0) throw failed(r, 'npm run build', 'BUILD', BUILD_TIMEOUT_MS);
+  } finally {
+    sandbox.dispose();
+  }
+  const staging = `${cached}.tmp-${randomBytes(4).toString('hex')}`;
+  try {
+    cpSync(s.ws.dir, staging, {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (p) => path.basename(p) !== 'node_modules',
+    });
+    writeFileSync(path.join(staging, '.complete'), '');
+    renameSync(staging, cached);
+    pruneBuilds(builds);
+  } catch {
+    rmSync(staging, { recursive: true, force: true }); // another run stored it first, or the disk is full: not needed to grade
+  }
+}
