@@ -6,8 +6,7 @@ import { FORMATS, formatResult, type Format } from '../reporters';
 import { formatPretty } from '../reporters/pretty';
 import { colorFor, createStyle } from '../reporters/style';
 import type { RunResult, ServicesMode } from '../results/types';
-import { DEFAULT_TIMEOUT_SECONDS, grade } from '../runner/grade';
-import { loadPrepareRun } from '../runner/prepare';
+import { DEFAULT_TIMEOUT_SECONDS } from '../runner/defaults';
 import { defaultStepsDir, loadSteps, UnknownStepError } from '../runner/steps';
 import { EXIT, exitAfterFlush } from './exit';
 import { isLearnersWorkspace, resolveWorkspace } from '../course/workspace';
@@ -114,6 +113,10 @@ async function runCheck(flags: CheckFlags): Promise<number> {
   const interrupt = listenForInterrupt(live.say);
   let result: RunResult;
   try {
+    // Loaded here, not at the top: jest, the services and the engine client take about a
+    // second to load, and `sandbox --help`, `next` or `status` need none of them.
+    const { grade } = require('../runner/grade') as typeof import('../runner/grade');
+    const { loadPrepareRun } = require('../runner/prepare') as typeof import('../runner/prepare');
     result = await grade(
       {
         workspace,

@@ -1,14 +1,6 @@
 import type { Command } from 'commander';
 import { colorFor, createStyle } from '../reporters/style';
-import {
-  probeContainerEngine,
-  probeImages,
-  probeNode,
-  probeNpm,
-  probePostgres,
-  probeRedis,
-  type Finding,
-} from './doctor-probes';
+import type { Finding } from './doctor-probes';
 import { EXIT, exitAfterFlush } from './exit';
 
 interface DoctorFlags {
@@ -38,6 +30,9 @@ export function registerDoctor(program: Command): void {
 }
 
 async function runDoctor(flags: DoctorFlags): Promise<number> {
+  // Loaded here: the probes load the container engine's client, which the other commands' --help does not need.
+  const { probeContainerEngine, probeImages, probeNode, probeNpm, probePostgres, probeRedis } =
+    require('./doctor-probes') as typeof import('./doctor-probes');
   const local = [
     probeNode(),
     await probeNpm(),

@@ -14,10 +14,8 @@ import { isSetupError, type PreparedRun, type PrepareRun } from './run-types';
 import { CheckScheduler } from './scheduler';
 import { defaultStepsDir, loadSteps, selectSteps, stepOfFile, type StepDefinition } from './steps';
 import { Timings } from './timings';
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS } from './defaults';
 
-export const DEFAULT_TIMEOUT_SECONDS = 300;
-/** How many concurrent checks run at once against the app: they mostly wait on it, not compute. */
-export const DEFAULT_CONCURRENCY = 4;
 /** After a stop (time limit, Ctrl-C), how long remaining checks get to report "not run" before we give up on jest. */
 const STOP_GRACE_MS = 3000;
 
