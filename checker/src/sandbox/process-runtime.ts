@@ -57,7 +57,7 @@ function runAsRunUser(
   let runDir: RunDir | undefined;
   let fence: NetworkFence | undefined;
   let runWs: Workspace | undefined;
-  let bound: { services: Services; jwtSecret: string } | undefined;
+  let bound: { services: Services; vars: RunVariables } | undefined;
   const hidden = hiddenFolders();
   const sandbox = (): AppSandbox => {
     if (!user || !runDir) throw new Error('the run has no sandbox yet');
@@ -84,8 +84,8 @@ function runAsRunUser(
       await timed(hooks.onTiming, 'setup.install', () => installContained(setup));
       await timed(hooks.onTiming, 'setup.build', () => buildContained(setup));
     },
-    async connect(services, jwtSecret) {
-      bound = { services, jwtSecret };
+    async connect(services, vars) {
+      bound = { services, vars };
       for (const url of [services.appDatabaseUrl, services.appRedisUrl, services.mail.url]) {
         const port = portOf(url);
         if (port) fence?.allow(port);
@@ -99,7 +99,7 @@ function runAsRunUser(
       const proc = new AppProcess({
         workspace: runWs,
         port,
-        env: appEnv(bound.services, port, bound.jwtSecret),
+        env: appEnv(bound.services, port, bound.vars),
         sandbox: s,
         logs: new LogBuffer(),
       });
@@ -107,7 +107,7 @@ function runAsRunUser(
       cleanups.push(() => proc.kill());
       return proc;
     },
-    env: (primary) => (bound ? appEnv(bound.services, primary.port, bound.jwtSecret) : {}),
+    env: (primary) => (bound ? appEnv(bound.services, primary.port, bound.vars) : {}),
     async dispose() {
       for (const step of cleanups.splice(0).reverse())
         await Promise.resolve(step()).catch(() => undefined);
