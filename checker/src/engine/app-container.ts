@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import os from 'node:os';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { AppExit } from '../harness/api';
 import { LogBuffer } from '../app/log-buffer';
-import { SetupError } from '../app/setup-error';
 import { settleWithin } from '../app/settle-within';
+import { READY_TIMEOUT_MS, waitUntilReady } from '../runtime/readiness';
 import { runLabels } from './labels';
 import { describeLimits, hostLimits, type ContainerLimits } from './limits';
 
@@ -58,7 +57,7 @@ export class ContainerApp {
     return this.container?.id;
   }
 
-  async start(signal?: AbortSignal, readyTimeoutMs = 20_000): Promise<void> {
+  async start(signal?: AbortSignal, readyTimeoutMs = READY_TIMEOUT_MS): Promise<void> {
     if (this.running) throw new Error('the app is already running');
     await this.remove();
     const { limits } = this.opts;
@@ -150,30 +149,18 @@ export class ContainerApp {
   }
 
   private async waitReady(signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (signal?.aborted) throw new SetupError('checker', 'ABORTED', 'The run was interrupted.');
-      if (this.exit) {
-        const how = this.exit.signal
-          ? `was killed by ${this.exit.signal}`
-          : `exited with code ${this.exit.code}`;
-        throw new SetupError(
-          'submission',
-          'APP_EXITED',
-          `your app ${how} before it listened on PORT=${APP_PORT}. Its last lines of output are below.`,
-          this.logs.tail(),
-        );
-      }
-      if (this.address && (await answersHttp(this.address, APP_PORT))) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await this.kill();
-    throw new SetupError(
-      'submission',
-      'APP_NOT_LISTENING',
-      `your app did not listen on PORT=${APP_PORT} within ${timeoutMs / 1000} s.`,
-      this.logs.tail(),
-    );
+    await waitUntilReady({
+      host: this.address,
+      port: APP_PORT,
+      timeoutMs,
+      signal,
+      logs: this.logs,
+      exit: () => this.exit,
+      onTimeout: async () => {
+        await this.kill();
+        return '';
+      },
+    });
   }
 
   signal(sig: NodeJS.Signals): void {
@@ -207,19 +194,4 @@ export class ContainerApp {
 function signalName(n: number): string {
   const entry = Object.entries(os.constants.signals).find(([, v]) => v === n);
   return entry ? entry[0] : `signal ${n}`;
-}
-
-/**
- * Anything HTTP answering `GET /health` means the app is up. A whole request (no half-close): Node's
- * server drops a half-closed connection before a slow handler (a database check) can answer.
- */
-function answersHttp(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get({ host, port, path: '/health', timeout: 2000, agent: false }, (res) => {
-      res.resume();
-      resolve(true);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-  });
 }

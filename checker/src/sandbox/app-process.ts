@@ -1,18 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AppExit } from '../harness/api';
-import { canConnect } from '../services/ports';
 import type { AppSandbox } from './limits';
 import { listeningPorts } from '../app/listening-ports';
 import { LogBuffer } from '../app/log-buffer';
 import { commandName, descendants, killTree } from './process-tree';
-import { SetupError } from '../app/setup-error';
 import type { Workspace } from '../workspace/workspace';
 import { settleWithin } from '../app/settle-within';
-
-export const READY_TIMEOUT_MS = 20_000;
+import { waitUntilReady } from '../runtime/readiness';
 
 /** A start script that is one simple command can be exec'd, so the shell becomes the app's process. */
 export function isSimpleCommand(script: string): boolean {
@@ -52,7 +48,7 @@ export interface AppProcessOptions {
   sandbox?: AppSandbox;
   /** Shared by restarts, so logs show the whole story. */
   logs?: LogBuffer;
-  /** How long the app has to answer HTTP on PORT (default READY_TIMEOUT_MS). */
+  /** How long the app has to answer HTTP on PORT (default runtime/readiness.ts READY_TIMEOUT_MS). */
   readyTimeoutMs?: number;
 }
 
@@ -115,39 +111,27 @@ export class AppProcess {
   }
 
   private async waitReady(signal?: AbortSignal): Promise<void> {
-    const limitMs = this.opts.readyTimeoutMs ?? READY_TIMEOUT_MS;
-    const deadline = Date.now() + limitMs;
     let exit: AppExit | undefined;
     void this.exited.then((e) => (exit = e));
-    while (Date.now() < deadline) {
-      if (signal?.aborted) throw new SetupError('checker', 'ABORTED', 'The run was interrupted.');
-      if (exit) {
-        const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        throw new SetupError(
-          'submission',
-          'APP_EXITED',
-          `your app ${how} before it listened on PORT=${this.port}. Its last lines of output are below.`,
-          this.logs.tail(),
-        );
-      }
-      if ((await canConnect(this.port, '127.0.0.1', 200)) && (await answersHttp(this.port))) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const elsewhere = this.child?.pid
-      ? listeningPorts([this.child.pid, ...descendants(this.child.pid)]).filter(
-          (p) => p !== this.port,
-        )
-      : [];
-    await this.kill();
-    const hint = elsewhere.length
-      ? ` It listens on port ${elsewhere.join(', ')} instead: read the port from process.env.PORT.`
-      : '';
-    throw new SetupError(
-      'submission',
-      'APP_NOT_LISTENING',
-      `your app did not listen on PORT=${this.port} within ${limitMs / 1000} s.${hint}`,
-      this.logs.tail(),
-    );
+    await waitUntilReady({
+      host: '127.0.0.1',
+      port: this.port,
+      ...(this.opts.readyTimeoutMs ? { timeoutMs: this.opts.readyTimeoutMs } : {}),
+      signal,
+      logs: this.logs,
+      exit: () => exit,
+      onTimeout: async () => {
+        const elsewhere = this.child?.pid
+          ? listeningPorts([this.child.pid, ...descendants(this.child.pid)]).filter(
+              (p) => p !== this.port,
+            )
+          : [];
+        await this.kill();
+        return elsewhere.length
+          ? ` It listens on port ${elsewhere.join(', ')} instead: read the port from process.env.PORT.`
+          : '';
+      },
+    });
   }
 
   /** The learner's node process: the root when the script was exec'd, else the first non-shell descendant. */
@@ -181,19 +165,4 @@ export class AppProcess {
     await killTree(pid, () => this.opts.sandbox?.pids() ?? []);
     await this.exited;
   }
-}
-
-/** Anything HTTP answering `GET /health` (or `/`) means the app is up. */
-function answersHttp(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(
-      { host: '127.0.0.1', port, path: '/health', timeout: 1000, agent: false },
-      (res) => {
-        res.resume();
-        resolve(true);
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-  });
 }
