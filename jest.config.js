@@ -10,6 +10,10 @@ module.exports = {
   // A leaked handle must never hang CI: leaks of processes, containers and databases are
   // asserted by tests of their own (checker/test), not by waiting for jest to notice.
   forceExit: true,
+  // Two workers on the 2-core CI machine (jest's default there is one: every suite in turn).
+  // Most suites wait on Postgres, Redis, SMTP and app processes rather than compute, so two run
+  // side by side in about the time of one; more would starve the timing-sensitive checks.
+  maxWorkers: 2,
   projects: [
     {
       ...base,

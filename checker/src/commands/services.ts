@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
-import { findWarmPostgres, startWarmPostgres, stopWarmPostgres } from '../services/warm-postgres';
 import { EXIT, exitAfterFlush } from './exit';
+
+/** Loaded when a services command runs, not for every `sandbox` command. */
+const warm = (): typeof import('../services/warm-postgres') =>
+  require('../services/warm-postgres') as typeof import('../services/warm-postgres');
 
 /** `sandbox services up|down|status`: a warm private Postgres that checks reuse (each run still gets its own database). */
 export function registerServices(program: Command): void {
@@ -15,7 +18,7 @@ export function registerServices(program: Command): void {
       'start the warm Postgres (no-op when it runs); `check` uses it until `services down`',
     )
     .action(async () => {
-      const pg = await startWarmPostgres();
+      const pg = await warm().startWarmPostgres();
       process.stdout.write(
         `Postgres is warm on 127.0.0.1:${pg.port} (pid ${pg.pid}). Stop it with \`npx sandbox services down\`.\n`,
       );
@@ -25,7 +28,7 @@ export function registerServices(program: Command): void {
     .command('down')
     .description('stop the warm Postgres and remove its files')
     .action(async () => {
-      const stopped = await stopWarmPostgres();
+      const stopped = await warm().stopWarmPostgres();
       process.stdout.write(
         stopped ? 'The warm Postgres is stopped.\n' : 'No warm Postgres was running.\n',
       );
@@ -35,7 +38,7 @@ export function registerServices(program: Command): void {
     .command('status')
     .description('whether the warm Postgres runs (exit 0) or not (exit 1)')
     .action(async () => {
-      const pg = await findWarmPostgres();
+      const pg = await warm().findWarmPostgres();
       process.stdout.write(
         pg
           ? `Postgres is warm on 127.0.0.1:${pg.port} (pid ${pg.pid}, since ${pg.startedAt}).\n`
