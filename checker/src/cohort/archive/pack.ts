@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { create } from 'tar';
 import { ArchiveError, NEVER_PACKED, type ArchiveLimits } from './limits';
@@ -18,17 +18,8 @@ const neverPacked = (rel: string): boolean =>
 
 /** Files git would track (tracked + untracked not ignored) in a git workspace; otherwise every file, minus the folders never packed. */
 export function workspaceFiles(workspace: string): string[] {
-  if (existsSync(path.join(workspace, '.git')) || insideGit(workspace)) {
-    const out = execFileSync(
-      'git',
-      ['-C', workspace, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-      {
-        encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
-    return [...new Set(out.split('\0').filter(Boolean))].filter((rel) => !neverPacked(rel)).sort();
-  }
+  const tracked = insideGit(workspace) ? gitFiles(workspace) : undefined;
+  if (tracked) return tracked;
   const found: string[] = [];
   const walk = (rel: string): void => {
     for (const entry of readdirSync(path.join(workspace, rel), { withFileTypes: true })) {
@@ -40,6 +31,19 @@ export function workspaceFiles(workspace: string): string[] {
   };
   walk('');
   return found.sort();
+}
+
+function gitFiles(workspace: string): string[] | undefined {
+  try {
+    const out = execFileSync(
+      'git',
+      ['-C', workspace, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    return [...new Set(out.split('\0').filter(Boolean))].filter((rel) => !neverPacked(rel)).sort();
+  } catch {
+    return undefined; // a broken .git: fall back to the folder walk
+  }
 }
 
 function insideGit(dir: string): boolean {

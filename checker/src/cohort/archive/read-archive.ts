@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { ArchiveError, type ArchiveLimits } from './limits';
 
@@ -92,6 +93,32 @@ export function readArchive(archive: Buffer, limits: ArchiveLimits): Promise<Arc
         'the body is not a gzip-compressed tar archive (tar.gz)',
       ),
     );
+  let tar: Buffer;
+  try {
+    // Bounded: a gzip bomb stops at the limit (plus the tar headers' share) instead of filling memory.
+    tar = gunzipSync(archive, {
+      maxOutputLength: limits.maxUnpackedBytes + 512 * (2 * limits.maxFiles + 2),
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError)
+      return Promise.reject(
+        new ArchiveError(
+          413,
+          'ARCHIVE_TOO_LARGE',
+          `the unpacked archive exceeds ${limits.maxUnpackedBytes} bytes`,
+        ),
+      );
+    return Promise.reject(
+      new ArchiveError(
+        400,
+        'NOT_AN_ARCHIVE',
+        `the body is not valid gzip: ${(e as Error).message}`,
+      ),
+    );
+  }
+  if (tar.every((b) => b === 0))
+    return Promise.reject(new ArchiveError(400, 'EMPTY_ARCHIVE', 'the archive holds no files'));
   return new Promise((resolve, reject) => {
     const files: ArchiveFile[] = [];
     const seen = new Set<string>();
@@ -164,6 +191,6 @@ export function readArchive(archive: Buffer, limits: ArchiveLimits): Promise<Arc
         return fail(new ArchiveError(400, 'EMPTY_ARCHIVE', 'the archive holds no files'));
       resolve(files.sort((a, b) => (a.path < b.path ? -1 : 1)));
     });
-    parser.end(archive);
+    parser.end(tar);
   });
 }

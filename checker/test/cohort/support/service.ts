@@ -34,20 +34,32 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   };
 }
 
+/** Swaps host and port of a URL (to go through a fault proxy). */
+export function through(url: string, port: number): string {
+  const u = new URL(url);
+  u.hostname = '127.0.0.1';
+  u.port = String(port);
+  return u.toString();
+}
+
 export async function startTestService(
-  overrides: { reconcileEveryMs?: number } = {},
+  overrides: {
+    reconcileEveryMs?: number;
+    databaseUrl?: (url: string) => string;
+    redisUrl?: string;
+  } = {},
 ): Promise<TestService> {
   const database = await createTestDatabase();
   const queuePrefix = `cohort-test-${randomBytes(4).toString('hex')}`;
   const service = await startCohortService({
-    databaseUrl: database.url,
-    redisUrl: REDIS_URL,
+    databaseUrl: overrides.databaseUrl ? overrides.databaseUrl(database.url) : database.url,
+    redisUrl: overrides.redisUrl ?? REDIS_URL,
     port: 0,
     host: '127.0.0.1',
     queuePrefix,
     eventPollMs: 50,
     log: () => undefined,
-    ...overrides,
+    ...(overrides.reconcileEveryMs ? { reconcileEveryMs: overrides.reconcileEveryMs } : {}),
   });
   return {
     ...service,

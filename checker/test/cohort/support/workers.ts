@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_LIMITS } from '../../../src/cohort/archive/limits';
+import { packWorkspace } from '../../../src/cohort/archive/pack';
+
+const CLI = path.join(__dirname, '..', '..', '..', 'bin', 'sandbox.js');
+
+/** A step-1 app without dependencies (its container build is quick): health, JSON 404 and request ids; no BAD_JSON. */
+const TINY_SERVER = `const http = require('node:http');
+const { randomUUID } = require('node:crypto');
+const server = http.createServer((req, res) => {
+  const id = /^[A-Za-z0-9._-]{1,128}$/.test(req.headers['x-request-id'] || '') ? req.headers['x-request-id'] : randomUUID();
+  res.setHeader('x-request-id', id);
+  res.setHeader('content-type', 'application/json');
+  if (req.method === 'GET' && req.url === '/health') return res.end(JSON.stringify({ status: 'ok' }));
+  res.statusCode = 404;
+  res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such route' } }));
+});
+server.listen(Number(process.env.PORT));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+/** A packed tiny workspace; `variant` changes its content (a new submission) but not what it does. */
+export async function tinyArchive(variant: string): Promise<{ archive: Buffer; sha256: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cohort-tiny-'));
+  try {
+    const pkg = {
+      name: 'tiny-step-1',
+      version: '1.0.0',
+      private: true,
+      scripts: { start: 'node server.js' },
+    };
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg));
+    writeFileSync(
+      path.join(dir, 'package-lock.json'),
+      JSON.stringify({
+        name: pkg.name,
+        version: pkg.version,
+        lockfileVersion: 3,
+        requires: true,
+        packages: { '': { name: pkg.name, version: pkg.version } },
+      }),
+    );
+    writeFileSync(path.join(dir, 'server.js'), `${TINY_SERVER}// ${variant}\n`);
+    const packed = await packWorkspace(dir, DEFAULT_LIMITS);
+    return {
+      archive: packed.archive,
+      sha256: createHash('sha256').update(packed.archive).digest('hex'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  pid: number;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** `sandbox worker` as its own process (the built CLI: `npm run build` first). */
+export function spawnWorker(env: Record<string, string>, concurrency = 1): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'worker', '--concurrency', String(concurrency), '--drain-seconds', '120'],
+    {
+      env: { ...process.env, ...env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the worker did not start:\n${out}`)), 30_000);
+    const onData = (): void => {
+      if (!out.includes('takes jobs from')) return;
+      clearTimeout(timer);
+      resolve({ child, pid: child.pid!, output: () => out, exited });
+    };
+    child.stderr.on('data', onData);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`the worker exited while starting:\n${out}`));
+    });
+  });
+}
+
+/** Pids of the processes whose parent is `pid` (the worker's grading children). */
+export function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(3).toString('hex')}`;

@@ -1,0 +1,177 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { stillAlive } from '../support/leftovers';
+import { freePort } from '../../src/services/ports';
+import { findRedisServer } from '../../src/services/binaries';
+import {
+  joinAs,
+  json,
+  mentorWithCohort,
+  startTestService,
+  type TestService,
+} from './support/service';
+import { childrenOf, spawnWorker, tinyArchive, type WorkerProcess } from './support/workers';
+
+// Workers as separate processes (the built CLI) grading tiny step-1 workspaces in the container
+// runtime, on a private redis-server this test can kill and restart, and the machine's Postgres.
+// Needs a container engine with the images (docker/images/build.sh). About 3-5 min under load.
+jest.setTimeout(600_000);
+
+let service: TestService;
+let redis: ChildProcess;
+let redisPort: number;
+let workerEnv: Record<string, string>;
+const workers: WorkerProcess[] = [];
+let mentor: Awaited<ReturnType<typeof mentorWithCohort>>;
+
+function startRedis(): Promise<ChildProcess> {
+  const child = spawn(
+    findRedisServer() ?? 'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('Ready to accept connections')) resolve(child);
+    });
+    child.once('exit', () => reject(new Error(`redis-server exited: ${out}`)));
+  });
+}
+
+beforeAll(async () => {
+  redisPort = await freePort();
+  redis = await startRedis();
+  service = await startTestService({
+    redisUrl: `redis://127.0.0.1:${redisPort}`,
+    reconcileEveryMs: 1000,
+  });
+  mentor = await mentorWithCohort(service);
+  workerEnv = {
+    DATABASE_URL: service.databaseUrl,
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    SANDBOX_QUEUE_PREFIX: service.queuePrefix,
+    // A killed worker's job is taken over after about this long (the default is 30 s).
+    SANDBOX_WORKER_LOCK_MS: '6000',
+  };
+});
+
+afterAll(async () => {
+  for (const w of workers) w.child.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.exited));
+  await service?.dispose();
+  redis?.kill('SIGKILL');
+});
+
+async function submit(learnerToken: string, variant: string): Promise<string> {
+  const { archive, sha256 } = await tinyArchive(variant);
+  const r = await json<{ submission: { id: string } }>(service.url, 'POST', '/api/submissions', {
+    token: learnerToken,
+    raw: archive,
+    headers: { 'x-sandbox-sha256': sha256, 'x-sandbox-step': '1' },
+  });
+  expect(r.status).toBe(202);
+  return r.body.submission.id;
+}
+
+interface Row {
+  status: string;
+  attempts: number;
+  worker: string | null;
+  result_worker: string | null;
+  exit_code: number | null;
+  result_status: string | null;
+}
+const row = async (id: string): Promise<Row> =>
+  (await service
+    .db('submissions as s')
+    .leftJoin('results as r', 'r.submission_id', 's.id')
+    .where('s.id', id)
+    .first(
+      's.status',
+      's.attempts',
+      's.worker',
+      'r.worker as result_worker',
+      'r.exit_code',
+      'r.status as result_status',
+    )) as Row;
+
+async function until(id: string, ok: (r: Row) => boolean, ms: number): Promise<Row> {
+  const deadline = Date.now() + ms;
+  let r = await row(id);
+  while (!ok(r) && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 250));
+    r = await row(id);
+  }
+  if (!ok(r))
+    throw new Error(
+      `submission ${id} is still ${JSON.stringify(r)}; worker output:\n${workers.map((w) => w.output()).join('\n---\n')}`,
+    );
+  return r;
+}
+const graded = (r: Row): boolean => r.result_status !== null;
+const pidOf = (worker: string | null): number => Number(worker?.split(':').pop());
+
+it('two workers share the queue, both take jobs; a failing grade is recorded once, never retried; SIGTERM finishes the grading in hand', async () => {
+  workers.push(await spawnWorker(workerEnv), await spawnWorker(workerEnv));
+  const ada = await joinAs(service, mentor.inviteCode, 'ada');
+  const bob = await joinAs(service, mentor.inviteCode, 'bob');
+  const ids = [await submit(ada.token, 'ada-1'), await submit(bob.token, 'bob-1')];
+  const grading = await until(ids[0]!, (r) => r.status === 'grading', 120_000);
+  const first = workers.find((w) => w.pid === pidOf(grading.worker))!;
+  first.child.kill('SIGTERM');
+  const rows = [await until(ids[0]!, graded, 300_000), await until(ids[1]!, graded, 300_000)];
+  expect(await first.exited).toBe(0);
+  // The grading in hand finished on the worker that got SIGTERM.
+  expect(pidOf(rows[0]!.result_worker)).toBe(first.pid);
+  expect(new Set(rows.map((r) => r.result_worker)).size).toBe(2);
+  for (const r of rows) {
+    expect([r.status, r.result_status, r.exit_code, r.attempts]).toEqual(['graded', 'fail', 1, 1]);
+  }
+  workers.splice(workers.indexOf(first), 1);
+});
+
+it('a worker SIGKILLed mid-grade: the other takes the job over, one result is recorded, the killed grading stops', async () => {
+  workers.push(await spawnWorker(workerEnv));
+  const cy = await joinAs(service, mentor.inviteCode, 'cy');
+  const id = await submit(cy.token, 'cy-1');
+  const grading = await until(id, (r) => r.status === 'grading', 120_000);
+  const victim = workers.find((w) => w.pid === pidOf(grading.worker))!;
+  await new Promise((r) => setTimeout(r, 1500)); // well into the grading
+  const orphans = childrenOf(victim.pid);
+  expect(orphans.length).toBeGreaterThan(0);
+  victim.child.kill('SIGKILL');
+  await victim.exited;
+  workers.splice(workers.indexOf(victim), 1);
+  const done = await until(id, graded, 300_000);
+  expect(pidOf(done.result_worker)).not.toBe(victim.pid);
+  expect(done.attempts).toBe(2);
+  const results = await service
+    .db('results')
+    .where('submission_id', id)
+    .count<{ n: string }[]>({ n: '*' });
+  expect(Number(results[0]!.n)).toBe(1);
+  // The killed worker's grading child saw its stdin close and stopped (it disposes its containers).
+  const deadline = Date.now() + 60_000;
+  while (stillAlive(orphans).length > 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 250));
+  expect(stillAlive(orphans)).toEqual([]);
+});
+
+it('Redis restarted (its jobs lost) with submissions waiting: the reconciler queues them again and they are graded', async () => {
+  for (const w of workers.splice(0)) {
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  }
+  const dee = await joinAs(service, mentor.inviteCode, 'dee');
+  const ids = [await submit(dee.token, 'dee-1'), await submit(dee.token, 'dee-2')];
+  expect(await service.queue.state(ids[0]!)).toMatch(/waiting|prioritized/);
+  redis.kill('SIGKILL');
+  await new Promise((r) => redis.once('exit', r));
+  redis = await startRedis();
+  workers.push(await spawnWorker(workerEnv, 2));
+  for (const id of ids) {
+    const r = await until(id, graded, 300_000);
+    expect([r.result_status, r.attempts]).toEqual(['fail', 1]);
+  }
+});
