@@ -9,6 +9,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`"${value}" is not a port (0 picks a free one)`);
+  return n;
+}
+
 /** Reports a failure the way the other commands do (exit 2 = could not do its job). */
 async function guarded(run: () => Promise<number>): Promise<void> {
   try {
@@ -36,7 +43,7 @@ export function registerCohortCommands(program: Command): void {
     )
     .addOption(
       new Option('--port <port>', 'port to listen on')
-        .argParser(positiveInt)
+        .argParser(portNumber)
         .default(Number(process.env['PORT'] ?? 4100)),
     )
     .option('--host <host>', 'address to listen on (0.0.0.0 for other machines)', '127.0.0.1')

@@ -1,0 +1,271 @@
+// `npm run bench:cohort [-- --submissions 40 --timeout-minutes 40]`: submissions of the course's states 0..9
+// (mixed, each from its own learner, graded up to the state's next step, as `sandbox submit` does) through a real
+// cohort service on the machine's Postgres and Redis, graded by `sandbox worker` processes in the container
+// runtime: once with two workers, then with one (this order gives the second phase the warmer image cache, so
+// the speed-up is if anything understated). Throughput, speed-up, submit-to-result latency p50/p95, and the
+// service's own overhead per submission (upload + store + queue, and the worker's time outside the grading).
+// Writes bench/results/cohort.{json,md}. Needs `npm run build` (workers run the built CLI) and the container engine.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { DEFAULT_LIMITS } from '../src/cohort/archive/limits';
+import { packWorkspace } from '../src/cohort/archive/pack';
+import { startCohortService, type RunningService } from '../src/cohort/server/start';
+import { createMentor } from '../src/cohort/store/mentors.repository';
+import { createCohort } from '../src/cohort/store/cohorts.repository';
+import { buildState } from '../src/course/references';
+import { flag } from './args-and-stats';
+
+const REPO = path.resolve(__dirname, '../..');
+const RESULTS = path.join(REPO, 'bench', 'results');
+const CLI = path.join(REPO, 'checker', 'bin', 'sandbox.js');
+const ADMIN_URL =
+  process.env['SANDBOX_BENCH_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env['SANDBOX_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const TARGETS = { speedUp: 1.6, twoWorkersMs: 5 * 60_000, overheadMs: 50 };
+
+interface Phase {
+  workers: number;
+  submissions: number;
+  wallMs: number;
+  throughputPerMin: number;
+  latencyP50Ms: number;
+  latencyP95Ms: number;
+  uploadP50Ms: number;
+  workerOverheadP50Ms: number;
+  overheadP50Ms: number;
+  statuses: Record<string, number>;
+  attempts: number;
+  load1: number[];
+}
+
+const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? 0);
+};
+
+async function database(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `cohort_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: ADMIN_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+function startWorker(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'worker'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stderr!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('takes jobs from')) resolve(child);
+    });
+    child.once('exit', () => reject(new Error(`worker exited: ${out}`)));
+  });
+}
+
+async function phase(
+  workers: number,
+  count: number,
+  states: string[],
+  service: RunningService,
+  env: Record<string, string>,
+  mentorId: string,
+  timeoutMs: number,
+): Promise<Phase> {
+  const cohort = await createCohort(service.db, `bench ${workers} worker(s)`, mentorId);
+  const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));
+  const load1: number[] = [];
+  const loadTimer = setInterval(() => load1.push(os.loadavg()[0]!), 10_000);
+  const ids: string[] = [];
+  const uploads: number[] = [];
+  const started = performance.now();
+  try {
+    for (let i = 0; i < count; i++) {
+      const state = i % states.length;
+      const join = await fetch(`${service.url}/api/join`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: cohort.inviteCode, name: `learner-${i}` }),
+      });
+      const { token } = (await join.json()) as { token: string };
+      // A file unique to this phase: no image built in the other phase is reused as is.
+      const dir = states[state]!;
+      writeFileSync(path.join(dir, 'BENCH_PHASE'), `${workers}-${i}\n`);
+      const packed = await packWorkspace(dir, DEFAULT_LIMITS);
+      const t0 = performance.now();
+      const r = await fetch(`${service.url}/api/submissions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/gzip',
+          'x-sandbox-sha256': createHash('sha256').update(packed.archive).digest('hex'),
+          'x-sandbox-step': String(Math.min(state + 1, 9)),
+        },
+        body: packed.archive,
+      });
+      uploads.push(performance.now() - t0);
+      if (r.status !== 202)
+        throw new Error(`submission ${i} answered ${r.status}: ${await r.text()}`);
+      ids.push(((await r.json()) as { submission: { id: string } }).submission.id);
+    }
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const done = await service
+        .db('results')
+        .whereIn('submission_id', ids)
+        .count<{ n: string }[]>({ n: '*' });
+      const n = Number(done[0]!.n);
+      process.stderr.write(
+        `\r${workers} worker(s): ${n}/${count} graded, ${Math.round((performance.now() - started) / 1000)} s   `,
+      );
+      if (n === count) break;
+      if (Date.now() > deadline)
+        throw new Error(`${count - n} submissions not graded within ${timeoutMs / 60_000} min`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    process.stderr.write('\n');
+  } finally {
+    clearInterval(loadTimer);
+    for (const p of procs) p.kill('SIGTERM');
+    await Promise.all(
+      procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))),
+    );
+  }
+  const wallMs = performance.now() - started;
+  const rows = (await service
+    .db('submissions as s')
+    .join('results as r', 'r.submission_id', 's.id')
+    .whereIn('s.id', ids)
+    .select(
+      's.created_at',
+      's.started_at',
+      's.attempts',
+      'r.graded_at',
+      'r.duration_ms',
+      'r.status',
+    )) as {
+    created_at: Date;
+    started_at: Date;
+    attempts: number;
+    graded_at: Date;
+    duration_ms: number;
+    status: string;
+  }[];
+  const latency = rows.map((r) => r.graded_at.getTime() - r.created_at.getTime());
+  // The worker's own time: claim, archive from Postgres, unpack, store the result (the grading child excluded).
+  const workerOverhead = rows.map((r) =>
+    Math.max(0, r.graded_at.getTime() - r.started_at.getTime() - r.duration_ms),
+  );
+  const statuses: Record<string, number> = {};
+  for (const r of rows) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  const uploadP50 = percentile(uploads, 50);
+  const workerP50 = percentile(workerOverhead, 50);
+  return {
+    workers,
+    submissions: count,
+    wallMs: Math.round(wallMs),
+    throughputPerMin: Math.round((count / (wallMs / 60_000)) * 10) / 10,
+    latencyP50Ms: percentile(latency, 50),
+    latencyP95Ms: percentile(latency, 95),
+    uploadP50Ms: uploadP50,
+    workerOverheadP50Ms: workerP50,
+    overheadP50Ms: uploadP50 + workerP50,
+    statuses,
+    attempts: rows.reduce((a, r) => a + r.attempts, 0),
+    load1,
+  };
+}
+
+async function main(): Promise<void> {
+  const count = flag('submissions', 40);
+  const timeoutMs = flag('timeout-minutes', 40) * 60_000;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'cohort-bench-'));
+  const db = await database();
+  const prefix = `cohort-bench-${randomBytes(3).toString('hex')}`;
+  const service = await startCohortService({
+    databaseUrl: db.url,
+    redisUrl: REDIS_URL,
+    port: 0,
+    host: '127.0.0.1',
+    queuePrefix: prefix,
+    log: () => undefined,
+  });
+  try {
+    const states = Array.from({ length: 10 }, (_, n) => {
+      const dir = path.join(work, `state-${n}`);
+      buildState(dir, n);
+      return dir;
+    });
+    const mentor = await createMentor(service.db, {
+      email: 'bench@example.com',
+      name: 'Bench',
+      password: 'bench-password-long',
+    });
+    const env = { DATABASE_URL: db.url, REDIS_URL, SANDBOX_QUEUE_PREFIX: prefix };
+    const two = await phase(2, count, states, service, env, mentor.id, timeoutMs);
+    const one = await phase(1, count, states, service, env, mentor.id, timeoutMs);
+    const speedUp = Math.round((one.wallMs / two.wallMs) * 100) / 100;
+    const report = {
+      at: new Date().toISOString(),
+      cores: os.cpus().length,
+      submissions: count,
+      speedUp,
+      phases: [one, two],
+      targets: TARGETS,
+    };
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(path.join(RESULTS, 'cohort.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const line = (p: Phase): string =>
+      `| ${p.workers} | ${(p.wallMs / 1000).toFixed(0)} s | ${p.throughputPerMin}/min | ${(p.latencyP50Ms / 1000).toFixed(1)} s | ${(p.latencyP95Ms / 1000).toFixed(1)} s | ${p.uploadP50Ms} + ${p.workerOverheadP50Ms} = ${p.overheadP50Ms} ms | ${Object.entries(
+        p.statuses,
+      )
+        .map(([k, v]) => `${v} ${k}`)
+        .join(
+          ', ',
+        )} | ${p.attempts} | ${p.load1.length ? `${Math.min(...p.load1).toFixed(1)}-${Math.max(...p.load1).toFixed(1)}` : '-'} |`;
+    const md = [
+      '# Cohort grading benchmark',
+      '',
+      `\`npm run bench:cohort${count !== 40 ? ` -- --submissions ${count}` : ''}\`, ${report.at}, ${report.cores} cores. ${count} submissions of the course states 0-9 (state N graded up to step N+1), each from its own learner, through \`sandbox serve\` (machine Postgres and Redis) and \`sandbox worker\` processes in the container runtime. Two workers ran first, so one worker had the warmer image cache.`,
+      '',
+      '| workers | all graded in | throughput | latency p50 | latency p95 | overhead p50 (upload+store+queue + worker outside grading) | results | attempts | load (1 min) |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      line(one),
+      line(two),
+      '',
+      `Speed-up with two workers: **${speedUp}x** (target ${TARGETS.speedUp}x). Two workers: ${(two.wallMs / 60_000).toFixed(1)} min for ${count} (target ${TARGETS.twoWorkersMs / 60_000} min for 40). Overhead per submission: ${two.overheadP50Ms} ms and ${one.overheadP50Ms} ms (target ${TARGETS.overheadMs} ms).`,
+      '',
+    ].join('\n');
+    writeFileSync(path.join(RESULTS, 'cohort.md'), md);
+    process.stdout.write(md);
+  } finally {
+    await service.stop();
+    await db.drop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+void main().catch((e: unknown) => {
+  process.stderr.write(
+    `bench:cohort failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
+  process.exitCode = 1;
+});
