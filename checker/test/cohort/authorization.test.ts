@@ -290,6 +290,51 @@ describe('mentor routes', () => {
     expect(seen.body.notes[0]!.receivedAt).toEqual(expect.any(String));
   });
 
+  it('a mentor creates another mentor, who signs in and sees none of the cohorts until added', async () => {
+    const email = `colleague-${Date.now()}@example.com`;
+    const body = { email, name: 'Colleague', password: 'a-long-password-1' };
+    expect(
+      (await json(service.url, 'POST', '/api/mentors', { token: ada.token, body })).status,
+    ).toBe(401);
+    expect(
+      (
+        await json(service.url, 'POST', '/api/mentors', {
+          token: a.token,
+          body: { ...body, password: 'short' },
+        })
+      ).status,
+    ).toBe(400);
+    expect((await json(service.url, 'POST', '/api/mentors', { token: a.token, body })).status).toBe(
+      201,
+    );
+    expect((await json(service.url, 'POST', '/api/mentors', { token: a.token, body })).status).toBe(
+      409,
+    );
+    const session = await json<{ token: string }>(service.url, 'POST', '/api/mentor/session', {
+      body: { email, password: body.password },
+    });
+    expect(session.status).toBe(201);
+    const before = await json<{ cohorts: unknown[] }>(service.url, 'GET', '/api/cohorts', {
+      token: session.body.token,
+    });
+    expect(before.body.cohorts).toEqual([]);
+    expect(
+      (
+        await json(service.url, 'POST', `/api/cohorts/${a.cohortId}/mentors`, {
+          token: a.token,
+          body: { email },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await json(service.url, 'GET', `/api/cohorts/${a.cohortId}/grid`, {
+          token: session.body.token,
+        })
+      ).status,
+    ).toBe(200);
+  });
+
   it('a signed-out token is 401', async () => {
     const second = await mentorWithCohort(service, 'C');
     expect(

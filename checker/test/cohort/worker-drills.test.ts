@@ -45,6 +45,7 @@ beforeAll(async () => {
   service = await startTestService({
     redisUrl: `redis://127.0.0.1:${redisPort}`,
     reconcileEveryMs: 1000,
+    gradeRetry: { attempts: 3, backoffMs: 300 },
   });
   mentor = await mentorWithCohort(service);
   workerEnv = {
@@ -181,4 +182,30 @@ it('Redis restarted (its jobs lost) with submissions waiting: the reconciler que
     const r = await until(id, graded, 300_000);
     expect([r.result_status, r.attempts]).toEqual(['fail', 1]);
   }
+});
+
+it('the checker unable to grade (exit 2) is retried with backoff, then recorded once as an error', async () => {
+  // A worker machine without the course's steps: every grading exits 2 before any learner code runs.
+  const broken = await spawnWorker({ ...workerEnv, SANDBOX_STEPS_DIR: '/nonexistent-steps' });
+  workers.push(broken);
+  for (const w of workers.filter((x) => x !== broken)) {
+    w.child.kill('SIGTERM');
+    await w.exited;
+  }
+  workers.splice(0, workers.length, broken);
+  const eve = await joinAs(service, mentor.inviteCode, 'eve');
+  const id = await submit(eve.token, 'eve-1');
+  const r = await until(id, graded, 120_000);
+  expect([r.status, r.result_status, r.exit_code, r.attempts]).toEqual(['error', 'error', 2, 3]);
+  expect(
+    broken
+      .output()
+      .split('\n')
+      .filter((l) => l.includes(`submission ${id}: attempt`)),
+  ).toHaveLength(2);
+  const stored = await service
+    .db('results')
+    .where('submission_id', id)
+    .first<{ error_code: string }>('error_code');
+  expect(stored.error_code).toBe('CHECKER_CRASHED');
 });

@@ -1,6 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Feedback } from '../../course/progress';
+import { writeWorkspaceFile } from '../../course/workspace-files';
 import { call } from './http';
 import type { Membership } from './user-config';
 
@@ -19,9 +18,7 @@ export async function syncFeedback(membership: Membership, workspace: string): P
     at: n.createdAt,
     ...(n.step ? { step: n.step } : {}),
   }));
-  const file = path.join(workspace, '.sandbox', 'feedback.json');
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(feedback, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
+  // Never through a link planted in the workspace (the same writer as progress.json).
+  writeWorkspaceFile(workspace, '.sandbox/feedback.json', `${JSON.stringify(feedback, null, 2)}\n`);
   return feedback.length;
 }

@@ -62,7 +62,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 export function createGradingQueue(
   redisUrl: string,
-  opts: { prefix?: string; onError?: (e: Error) => void } = {},
+  opts: {
+    prefix?: string;
+    onError?: (e: Error) => void;
+    /** Attempts and first backoff for infrastructure failures (tests shorten them). */
+    retry?: { attempts: number; backoffMs: number };
+  } = {},
 ): GradingQueue {
   const queue = new Queue<GradeJobData>(QUEUE_NAME, {
     connection: redisConnection(redisUrl, false),
@@ -75,8 +80,8 @@ export function createGradingQueue(
         queue.add('grade', job, {
           jobId: job.submissionId,
           priority: Math.min(1 + waiting, 2_000_000),
-          attempts: GRADE_ATTEMPTS,
-          backoff: { type: 'exponential', delay: GRADE_BACKOFF_MS },
+          attempts: opts.retry?.attempts ?? GRADE_ATTEMPTS,
+          backoff: { type: 'exponential', delay: opts.retry?.backoffMs ?? GRADE_BACKOFF_MS },
           removeOnComplete: { age: 24 * 3600, count: 5000 },
           removeOnFail: { age: 7 * 24 * 3600 },
         }),

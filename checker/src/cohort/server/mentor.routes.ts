@@ -19,6 +19,7 @@ import {
 } from '../store/grid.repository';
 import { learnerInCohort, learnersOfCohort } from '../store/learners.repository';
 import {
+  createMentor,
   findMentorByEmail,
   issueMentorToken,
   revokeMentorToken,
@@ -29,7 +30,8 @@ import { submissionById } from '../store/submissions.repository';
 import { mentorOf, requireMentor } from './auth';
 import type { CohortDeps } from './deps';
 import { gridCsv } from './csv';
-import { notFound, unauthorized } from './errors';
+import { CohortError, notFound, unauthorized } from './errors';
+import { MIN_PASSWORD_LENGTH } from './first-mentor';
 import { idParam, optionalTextField, textField } from './params';
 
 /** What mentors (and the dashboard) call: sign in, cohorts, learners, the grid, attempts, notes, exports. */
@@ -56,6 +58,28 @@ export function mentorRoutes(deps: CohortDeps, auth: passport.Authenticator): Ro
     const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
     if (token) await revokeMentorToken(db, token);
     res.status(204).end();
+  });
+
+  /** A mentor creates another mentor's account (then adds them to a cohort). */
+  router.post('/mentors', mentor, json, async (req, res) => {
+    const email = textField(req.body, 'email', 320);
+    const password = textField(req.body, 'password', 1000);
+    if (!/^[^@\s]+@[^@\s]+$/.test(email))
+      throw new CohortError(400, 'VALIDATION_FAILED', `"${email}" is not an email address`);
+    if (password.length < MIN_PASSWORD_LENGTH)
+      throw new CohortError(
+        400,
+        'VALIDATION_FAILED',
+        `the password needs at least ${MIN_PASSWORD_LENGTH} characters`,
+      );
+    if (await findMentorByEmail(db, email))
+      throw new CohortError(409, 'EMAIL_TAKEN', 'a mentor with this email exists already');
+    const created = await createMentor(db, {
+      email,
+      name: textField(req.body, 'name', 200),
+      password,
+    });
+    res.status(201).json({ mentor: created });
   });
 
   router.get('/mentor/me', mentor, (_req, res) => {

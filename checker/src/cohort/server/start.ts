@@ -18,6 +18,8 @@ export interface ServiceConfig {
   reconcileEveryMs?: number;
   eventPollMs?: number;
   sessionSecret?: string;
+  /** Attempts and first backoff of a grading that failed for infrastructure reasons (default 5, 2 s). */
+  gradeRetry?: { attempts: number; backoffMs: number };
   log?: (message: string) => void;
 }
 
@@ -40,6 +42,7 @@ export async function startCohortService(config: ServiceConfig): Promise<Running
   }
   const queue = createGradingQueue(config.redisUrl, {
     ...(config.queuePrefix ? { prefix: config.queuePrefix } : {}),
+    ...(config.gradeRetry ? { retry: config.gradeRetry } : {}),
     onError: () => undefined, // reported per request (503s, health) instead of a log line per retry
   });
   const steps = loadSteps(defaultStepsDir()).map(({ number, slug, title }) => ({

@@ -47,6 +47,7 @@ export async function startTestService(
     reconcileEveryMs?: number;
     databaseUrl?: (url: string) => string;
     redisUrl?: string;
+    gradeRetry?: { attempts: number; backoffMs: number };
   } = {},
 ): Promise<TestService> {
   const database = await createTestDatabase();
@@ -60,6 +61,7 @@ export async function startTestService(
     eventPollMs: 50,
     log: () => undefined,
     ...(overrides.reconcileEveryMs ? { reconcileEveryMs: overrides.reconcileEveryMs } : {}),
+    ...(overrides.gradeRetry ? { gradeRetry: overrides.gradeRetry } : {}),
   });
   return {
     ...service,
