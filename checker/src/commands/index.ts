@@ -3,6 +3,7 @@ import { registerCheck } from './check';
 import { registerCohortCommands } from './cohort';
 import { registerCourseCommands } from './course';
 import { registerDoctor } from './doctor';
+import { registerGrade } from './grade';
 import { registerServices } from './services';
 
 /** Registers one subcommand on the `sandbox` program. */
@@ -11,6 +12,7 @@ export type RegisterCommand = (program: Command) => void;
 /** Every `sandbox` subcommand, in the order `--help` lists them. Add a command: write commands/NAME.ts, list it here. */
 export const commands: RegisterCommand[] = [
   registerCheck,
+  registerGrade,
   registerDoctor,
   registerServices,
   registerCourseCommands,

@@ -1,4 +1,5 @@
 import type { RunContext } from '../harness/api';
+import type { RunRuntime } from '../results/types';
 import type { RunOptions } from './session';
 
 /** The runtime's prepareRun options, as the grading core uses them. */
@@ -7,6 +8,8 @@ export type PrepareOptions = RunOptions;
 /** A prepared run: the RunContext checks see, optional per-check hooks, and its disposal. */
 export interface PreparedRun {
   context: RunContext;
+  /** How the workspace's code runs (the session's runtime reports it). */
+  runtime?: RunRuntime;
   dispose(): Promise<void>;
   ensureAppRunning?(): Promise<void>;
   afterCheck?(): Promise<void>;

@@ -66,11 +66,38 @@ function failed(r: CommandResult, what: string, code: string, timeoutMs: number)
 /**
  * Dependencies for a contained run. npm (trusted) resolves and fetches them as the checker with
  * --ignore-scripts, so no script of the workspace or of a package runs with network; then
- * `npm rebuild` runs the packages' own install scripts as the run's uid, offline. A workspace
- * whose dependencies already resolve (hoisted in the course monorepo) installs nothing.
+ * `npm rebuild` runs the packages' own install scripts, and the workspace's own preinstall,
+ * install, postinstall and prepare scripts run, as the run's uid, offline. A workspace whose
+ * dependencies already resolve (hoisted in the course monorepo) fetches nothing.
  */
 export async function installContained(s: ContainedSetup): Promise<void> {
-  if (dependenciesResolvable(s.ws)) return;
+  if (!dependenciesResolvable(s.ws)) await fetchAndRebuild(s);
+  await ownLifecycleScripts(s);
+}
+
+/** The workspace's own install-time scripts, in npm's order, offline, as the run's uid. */
+async function ownLifecycleScripts(s: ContainedSetup): Promise<void> {
+  const scripts = s.ws.pkg.scripts ?? {};
+  for (const name of ['preinstall', 'install', 'postinstall', 'prepare']) {
+    if (!scripts[name]?.trim()) continue;
+    s.onProgress?.(`npm run ${name}...`);
+    const sandbox = s.sandbox();
+    try {
+      const r = await runCommand('npm', ['run', name], {
+        cwd: s.ws.dir,
+        env: sandboxEnv(sandbox, s.ws.dir),
+        timeoutMs: INSTALL_TIMEOUT_MS,
+        sandbox,
+        ...(s.signal ? { signal: s.signal } : {}),
+      });
+      if (r.code !== 0) throw failed(r, `npm run ${name}`, 'INSTALL', INSTALL_TIMEOUT_MS);
+    } finally {
+      sandbox.dispose();
+    }
+  }
+}
+
+async function fetchAndRebuild(s: ContainedSetup): Promise<void> {
   const verb = s.ws.hasLockFile ? 'ci' : 'install';
   s.onProgress?.(`npm ${verb} --ignore-scripts...`);
   const fetched = await runCommand('npm', [verb, '--ignore-scripts', '--no-audit', '--no-fund'], {

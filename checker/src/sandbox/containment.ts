@@ -7,6 +7,7 @@ import { cacheDir } from '../services/cache-dir';
 import { runsDir } from '../services/local-postgres';
 import { SETPRIV, UNSHARE } from './confine';
 import { fenceAvailable, fencedUids, removeFence } from './network-fence';
+import { sweepOrphanCgroups } from './limits';
 import { leasedUids, RUN_UID_FIRST, sweepRunUsers } from './run-user';
 import { sweepRunDirs } from './run-dir';
 
@@ -93,9 +94,10 @@ export function courseRootOrUndefined(): string | undefined {
   }
 }
 
-/** What contained runs of checkers that died left: processes of their uids, fences, run dirs. */
+/** What contained runs of checkers that died left: processes of their uids, fences, leases, cgroups, run dirs. */
 export function sweepContainedLeftovers(): void {
   sweepRunUsers((uid) => removeFence(uid));
+  sweepOrphanCgroups();
   sweepRunDirs();
   if (!fenceAvailable()) return;
   const leased = leasedUids();

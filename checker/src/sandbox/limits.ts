@@ -95,7 +95,7 @@ const pidsIn = (group: string): number[] => {
  * removes the groups: an app orphaned by a SIGKILLed checker must not run on.
  */
 export function sweepOrphanCgroups(): void {
-  for (const controller of ['pids', 'memory']) {
+  for (const controller of ['pids', 'memory', 'cpu']) {
     const dir = path.join(CGROUP_ROOT, controller);
     let names: string[] = [];
     try {

@@ -36,15 +36,15 @@ export function leasedUids(): Set<number> {
   }
 }
 
-/** Every live process whose real or effective uid is `uid`. */
+/** Every live process whose real, effective or saved uid is `uid` (zombies are dead: not counted). */
 export function processesOf(uid: number): number[] {
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(
-        readFileSync(`/proc/${name}/status`, 'utf8'),
-      );
+      const status = readFileSync(`/proc/${name}/status`, 'utf8');
+      if (/^State:\s+Z/m.test(status)) continue;
+      const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status);
       if (uids && (Number(uids[1]) === uid || Number(uids[2]) === uid || Number(uids[3]) === uid))
         found.push(Number(name));
     } catch {

@@ -1,0 +1,302 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, chownSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { grade } from '../checker/src/runner/grade';
+import { loadPrepareRun } from '../checker/src/runner/prepare';
+import type { PreparedRun } from '../checker/src/runner/run-types';
+import { prepareRun } from '../checker/src/runner/session';
+import { sweepContainedLeftovers } from '../checker/src/sandbox/containment';
+import { fencedUids } from '../checker/src/sandbox/network-fence';
+import { processesOf, RUN_UID_FIRST } from '../checker/src/sandbox/run-user';
+import { REFERENCE, ROOT } from './support/grade-workspace';
+import {
+  courseFilesHash,
+  HOSTILE_DIR,
+  hostileWorkspace,
+  leftovers,
+  processesWith,
+  removeWorkspace,
+} from './support/hostile';
+
+// The hostile-submission suite for the process runtime, as a grading host runs it (root).
+// Each fixture in test/hostile/ is a submission written to attack the run; every attack must
+// fail, and nothing of the run may be left behind.
+
+interface Probe {
+  pid: number;
+  uid: number;
+  gid: number;
+  groups: number[];
+  connect: string[];
+  read: string[];
+  list: (number | string)[];
+  signal: string[];
+}
+type Target = { host: string; port: number } | { path: string };
+
+async function probe(
+  run: PreparedRun,
+  q: { connect?: Target[]; read?: string[]; list?: string[]; signal?: number[] },
+): Promise<Probe> {
+  const res = await fetch(
+    `${run.context.app.url}/probe?q=${encodeURIComponent(JSON.stringify(q))}`,
+  );
+  return (await res.json()) as Probe;
+}
+
+const portOf = (url: string | undefined): number => Number(new URL(url ?? 'http://x:1').port);
+const seenUids: number[] = [];
+
+afterAll(() => {
+  expect(leftovers(seenUids)).toEqual([]);
+});
+
+describe('two concurrent runs of a hostile probe app (process runtime, root)', () => {
+  const dirs = [hostileWorkspace('probe'), hostileWorkspace('probe')];
+  let a: PreparedRun;
+  let b: PreparedRun;
+  let selfA: Probe;
+  let selfB: Probe;
+
+  beforeAll(async () => {
+    const [ra, rb] = await Promise.all(
+      dirs.map((workspace) => prepareRun({ workspace, services: 'local' })),
+    );
+    if (!ra || !rb) throw new Error('two runs expected');
+    [a, b] = [ra, rb];
+    [selfA, selfB] = await Promise.all([probe(a, {}), probe(b, {})]);
+    seenUids.push(selfA.uid, selfB.uid);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.dispose(), b?.dispose()]);
+    dirs.forEach(removeWorkspace);
+  });
+
+  it('each run is contained and runs as a uid of its own, with no root group', () => {
+    expect(a.runtime).toEqual({
+      kind: 'process',
+      contained: true,
+    });
+    expect(selfA.uid).toBeGreaterThanOrEqual(RUN_UID_FIRST);
+    expect(selfB.uid).toBeGreaterThanOrEqual(RUN_UID_FIRST);
+    expect(selfA.uid).not.toBe(selfB.uid);
+    expect(selfA.groups).not.toContain(0);
+  });
+
+  it('reaches its own Postgres and Redis proxies, and nothing else of the machine: not 5432, 6379, ::1, unix sockets', async () => {
+    const r = await probe(a, {
+      connect: [
+        { host: '127.0.0.1', port: portOf(a.context.env.DATABASE_URL) },
+        { host: '127.0.0.1', port: portOf(a.context.env.REDIS_URL) },
+        { host: '127.0.0.1', port: 5432 },
+        { host: '127.0.0.1', port: 6379 },
+        { host: '::1', port: 6379 },
+        { path: '/var/run/postgresql/.s.PGSQL.5432' },
+        { path: '/run/podman/podman.sock' },
+      ],
+    });
+    expect(r.connect.slice(0, 2)).toEqual(['connected', 'connected']);
+    for (const outcome of r.connect.slice(2)) expect(outcome).not.toBe('connected');
+  });
+
+  it('cannot reach the other run: its proxies, its app; cannot read its environment or signal it', async () => {
+    const r = await probe(a, {
+      connect: [
+        { host: '127.0.0.1', port: portOf(b.context.env.DATABASE_URL) },
+        { host: '127.0.0.1', port: portOf(b.context.env.REDIS_URL) },
+        { host: '127.0.0.1', port: portOf(b.context.env.PUBLIC_URL) },
+      ],
+      read: [`/proc/${selfB.pid}/environ`],
+      signal: [selfB.pid],
+    });
+    expect(r.connect).toEqual([
+      expect.not.stringMatching(/^connected$/),
+      expect.not.stringMatching(/^connected$/),
+      expect.not.stringMatching(/^connected$/),
+    ]);
+    expect(r.read).toEqual(['EACCES']);
+    expect(r.signal).toEqual(['EPERM']);
+  });
+
+  it('cannot read the course (checks, checker, the reference and its build), the checker’s caches or root’s files', async () => {
+    const r = await probe(a, {
+      read: [
+        path.join(ROOT, 'steps', 'manifest.json'),
+        path.join(ROOT, 'reference-app', 'dist', 'server.js'),
+        path.join(ROOT, 'checker', 'src', 'harness', 'assert.ts'),
+        '/etc/shadow',
+      ],
+      list: [path.join(ROOT, 'reference-app'), path.join(ROOT, 'test'), dirs[1]!],
+    });
+    expect(r.read).toEqual(['ENOENT', 'ENOENT', 'ENOENT', 'EACCES']);
+    expect(r.list).toEqual([0, 0, 'ENOENT']);
+  });
+});
+
+describe('a build that rewrites the course’s checks and leaves a daemon holding its stdout', () => {
+  const dir = hostileWorkspace('edits-checker');
+  const before = courseFilesHash();
+  let run: PreparedRun;
+  beforeAll(async () => {
+    run = await prepareRun({ workspace: dir, services: 'local' });
+  }, 120_000);
+  afterAll(async () => {
+    await run?.dispose();
+    removeWorkspace(dir);
+  });
+
+  it('changes nothing of the course; its daemon died with the build', async () => {
+    const report = (await (await fetch(`${run.context.app.url}/report`)).json()) as {
+      write: Record<string, string>;
+      read: Record<string, string>;
+      daemon: string;
+    };
+    for (const outcome of [...Object.values(report.write), ...Object.values(report.read)])
+      expect(outcome).not.toBe('done');
+    expect(report.daemon).toBe('dead');
+    expect(processesWith('hostile-daemon')).toEqual([]);
+    expect(courseFilesHash()).toBe(before);
+  });
+});
+
+describe('a build that escapes into its own session holding the pipes, then hangs', () => {
+  it('--timeout bounds the whole run, build included, and nothing of it is left', () => {
+    const dir = hostileWorkspace('hangs-in-build');
+    try {
+      const started = Date.now();
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(ROOT, 'checker', 'src', 'cli.ts'),
+          'check',
+          '--workspace',
+          dir,
+          '--services',
+          'local',
+          '--timeout',
+          '15',
+          '--step',
+          '1',
+          '--format',
+          'json',
+        ],
+        { encoding: 'utf8', timeout: 120_000 },
+      );
+      const seconds = (Date.now() - started) / 1000;
+      expect(r.status).toBe(2);
+      expect(JSON.parse(r.stdout).error.code).toBe('STOPPED');
+      expect(seconds).toBeLessThan(45); // 15 s limit + tsx start and dispose under load (it was 102 s)
+      expect(processesWith('hostile-escaped')).toEqual([]);
+    } finally {
+      removeWorkspace(dir);
+    }
+  }, 130_000);
+});
+
+describe('a workspace the checker’s user did not write, unreadable by others', () => {
+  it('still runs as the run’s own uid, never as root', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hostile-private-'));
+    cpSync(path.join(HOSTILE_DIR, 'probe'), dir, { recursive: true });
+    chownSync(dir, 12345, 12345);
+    chmodSync(dir, 0o700);
+    const run = await prepareRun({ workspace: dir, services: 'local' });
+    try {
+      const self = await probe(run, {});
+      seenUids.push(self.uid);
+      expect(self.uid).toBeGreaterThanOrEqual(RUN_UID_FIRST);
+    } finally {
+      await run.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('a checker SIGKILLed in the middle of a contained run', () => {
+  it('leaves what the next checker sweeps: the uid’s processes, its fence, its lease, its run dir', async () => {
+    const dir = hostileWorkspace('probe');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'test', 'support', 'contained-run-child.ts'), dir],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const [line] = (await once(child.stdout, 'data')) as [Buffer];
+      const { uid, owner } = JSON.parse(line.toString()) as { uid: number; owner: string };
+      expect(processesOf(uid).length).toBeGreaterThan(0);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      expect(leftovers([uid], owner).length).toBeGreaterThan(0); // as a SIGKILLed checker leaves them
+      sweepContainedLeftovers();
+      expect(leftovers([uid], owner)).toEqual([]);
+      expect(fencedUids()).not.toContain(uid);
+    } finally {
+      child.kill('SIGKILL');
+      removeWorkspace(dir);
+    }
+  }, 120_000);
+});
+
+describe('batch grading without containment', () => {
+  it('refuses (exit 2, UNCONTAINED) before any of the workspace’s code runs, as a checker that cannot contain it', () => {
+    const r = spawnSync(
+      '/usr/bin/setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        '--import',
+        'tsx',
+        path.join(ROOT, 'test', 'support', 'uncontained-child.ts'),
+        path.join(HOSTILE_DIR, 'probe'),
+      ],
+      { encoding: 'utf8', timeout: 60_000, cwd: ROOT },
+    );
+    expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({
+      code: 'UNCONTAINED',
+      runtime: {
+        kind: 'process',
+        contained: false,
+        reason: expect.stringContaining('not root'),
+      },
+    });
+  }, 70_000);
+});
+
+describe('a reference graded next to a hostile run', () => {
+  it('still scores full marks', async () => {
+    const dir = hostileWorkspace('probe');
+    const hostile = await prepareRun({ workspace: dir, services: 'local' });
+    try {
+      const self = await probe(hostile, {});
+      seenUids.push(self.uid);
+      // While the reference is graded, the hostile app hammers every loopback port it can name.
+      let attacking = true;
+      const attacks = (async () => {
+        for (let round = 0; attacking && round < 200; round++) {
+          const ports = Array.from({ length: 200 }, (_, i) => 1024 + ((round * 200 + i) % 64000));
+          await probe(hostile, { connect: ports.map((port) => ({ host: '127.0.0.1', port })) });
+        }
+      })();
+      const result = await grade(
+        { workspace: REFERENCE, services: 'local', timeoutSeconds: 400 },
+        loadPrepareRun(),
+      );
+      attacking = false;
+      await attacks;
+      expect([result.score, result.status, result.runtime.contained]).toEqual([
+        result.maxScore,
+        'pass',
+        true,
+      ]);
+    } finally {
+      await hostile.dispose();
+      removeWorkspace(dir);
+    }
+  }, 450_000);
+});

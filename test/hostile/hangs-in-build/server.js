@@ -1,0 +1,3 @@
+require('node:http')
+  .createServer((req, res) => res.end('{"status":"ok"}'))
+  .listen(Number(process.env.PORT));
