@@ -3,27 +3,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SetupError } from '../../app/setup-error';
+import { isGenerated, TOOL_CONFIG_FILES } from '../../workspace/generated';
 import { allowListedCourseFiles, courseRoot } from '../course-files';
 import { courseDevDependencies } from './course-dev-dependencies';
 
-/** Not copied: generated folders, and the workspace's npm config (npm's own settings are used). */
-const SKIPPED = new Set([
-  'node_modules',
-  '.git',
-  'dist',
-  'coverage',
-  '.sandbox',
-  '.cache',
-  '.npmrc',
-]);
 /** Where tsconfig files the course shares (allow-listed) are put inside the context. */
 const INLINED_DIR = '.sandbox-extends';
 const MANIFESTS = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json'];
 
 /**
  * What the image is built from: a copy of the workspace made without following any symlink out of
- * it, plus nothing from outside but the course's allow-listed files. `app/` is the whole copy (the
- * build stage's input); `deps/` holds its manifests only (the dependency stage never sees sources).
+ * it, plus nothing from outside but the course's allow-listed files. Unlike workspace/copy.ts (the
+ * process runtime's copy), links out are dropped and modes normalised (uid 10001 reads the copy).
+ * `app/` is the whole copy (the build stage's input); `deps/` holds its manifests only (the
+ * dependency stage never sees sources).
  */
 export interface BuildContext {
   readonly dir: string;
@@ -69,8 +62,9 @@ interface Copier {
 
 function copyTree(c: Copier, rel: string): void {
   for (const name of fs.readdirSync(path.join(c.from, rel)).sort()) {
-    if (SKIPPED.has(name)) continue;
     const relPath = path.join(rel, name);
+    // Not copied: generated folders, and the workspace's npm config (npm's own settings are used).
+    if (isGenerated(relPath) || (rel === '' && TOOL_CONFIG_FILES.has(name))) continue;
     const src = path.join(c.from, relPath);
     const dest = path.join(c.to, relPath);
     const st = fs.lstatSync(src);
