@@ -9,8 +9,12 @@ export function registerStatus(program: Command): void {
   const command = program
     .command('status')
     .description('your progress across the steps, the next step, and mentor feedback');
-  withWorkspaceOption(command).action((flags: CourseFlags) => {
+  withWorkspaceOption(command).action(async (flags: CourseFlags) => {
     const ctx = courseContext(flags);
+    // A learner in a cohort gets the mentor's newest notes here too (not only with `sandbox submit`).
+    const { refreshFeedbackIfJoined } =
+      require('../cohort/client/feedback-sync') as typeof import('../cohort/client/feedback-sync');
+    const refreshProblem = await refreshFeedbackIfJoined(ctx.workspace);
     const style = createStyle(colorFor(process.stdout));
     const out = [`Workspace: ${ctx.workspace}`, ''];
     for (const step of ctx.steps) {
@@ -29,6 +33,7 @@ export function registerStatus(program: Command): void {
         : style.green('Every step passes. Well done!'),
     );
     const feedback = readFeedback(ctx.workspace);
+    if (refreshProblem) out.push('', style.dim(terminalSafe(refreshProblem)));
     if (feedback.length > 0) {
       out.push('', style.bold('Mentor feedback:'));
       for (const f of feedback)

@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { dashboardRoutes } from '../dashboard';
 import { createPassport } from './auth';
 import type { CohortDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
@@ -35,6 +36,8 @@ export function createCohortApp(deps: CohortDeps): Express {
   app.use('/api', learnerRoutes(deps));
   app.use('/api', mentorRoutes(deps, auth));
   app.use('/api', eventRoutes(deps));
+  // The mentor dashboard's HTML pages under /dashboard (checker/src/cohort/dashboard/, docs/mentor.md).
+  app.use(dashboardRoutes(deps, auth));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
   return app;
