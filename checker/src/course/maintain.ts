@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { coverageReport } from './coverage';
 import { courseRoot, loadSteps } from './paths';
 import { buildState, createStack, exportStack, verifyReferences } from './references';
 import { syncContracts } from './sync-contract';
@@ -60,6 +61,28 @@ program
   .action((dir: string) => {
     const written = exportStack(resolve(courseRoot(), dir));
     console.log(`Wrote reference.patch for: ${written.join(', ') || 'nothing'}`);
+  });
+
+program
+  .command('coverage')
+  .description(
+    'compare steps/coverage.json with the contract, the checks and the broken catalogue; print the figures',
+  )
+  .action(() => {
+    const r = coverageReport(courseRoot());
+    console.log(
+      [
+        `contract sentences: ${r.sentences} (${r.covered} mapped to checks and broken cases, ${r.untestable} listed as untestable)`,
+        `checks: ${r.checks.total} (${r.checks.mapped} named by the map)`,
+        `broken cases: ${r.cases.total} (${r.cases.mapped} named by the map)`,
+      ].join('\n'),
+    );
+    if (r.problems.length > 0) {
+      console.error(
+        `\n${r.problems.length} problem(s):\n${r.problems.map((p) => `- ${p}`).join('\n')}`,
+      );
+      process.exitCode = 1;
+    }
   });
 
 program

@@ -21,7 +21,7 @@ check(
 );
 
 check(
-  'an unknown route answers 404 NOT_FOUND as JSON for every method (GET, POST, PUT, PATCH, DELETE, OPTIONS)',
+  'an unknown route answers 404 NOT_FOUND as JSON for every method (GET, POST, PUT, PATCH, DELETE)',
   {
     concurrent: true,
     points: 2,
@@ -29,10 +29,11 @@ check(
   },
   async () => {
     const { app } = sandbox();
-    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+    // Not OPTIONS: a CORS middleware may answer preflights on any path, which the contract allows.
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
       const path = `/${sandbox().unique('nowhere')}/${sandbox().unique('x')}`;
       await inCase(`${method} ${path}`, async () => {
-        const withBody = method !== 'GET' && method !== 'OPTIONS';
+        const withBody = method !== 'GET';
         expectErrorBody(
           await app.http.request(method, path, withBody ? { json: { a: 1 } } : {}),
           404,
