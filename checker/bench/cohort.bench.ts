@@ -10,7 +10,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Queue } from 'bullmq';
 import pg from 'pg';
+import { QUEUE_NAME, redisConnection } from '../src/cohort/queue/grading-queue';
 import { DEFAULT_LIMITS } from '../src/cohort/archive/limits';
 import { packWorkspace } from '../src/cohort/archive/pack';
 import { startCohortService, type RunningService } from '../src/cohort/server/start';
@@ -66,6 +68,12 @@ async function database(): Promise<{ url: string; drop(): Promise<void> }> {
   };
 }
 
+const running = new Set<ChildProcess>();
+/** Ctrl-C: the workers are SIGKILLed (their gradings stop with them); the phase then fails and main cleans up. */
+function stopAllWorkers(): void {
+  for (const w of running) w.kill('SIGKILL');
+}
+
 function startWorker(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CLI, 'worker'], {
     env: { ...process.env, ...env },
@@ -77,7 +85,11 @@ function startWorker(env: Record<string, string>): Promise<ChildProcess> {
       out += c.toString();
       if (out.includes('takes jobs from')) resolve(child);
     });
-    child.once('exit', () => reject(new Error(`worker exited: ${out}`)));
+    running.add(child);
+    child.once('exit', () => {
+      running.delete(child);
+      reject(new Error(`worker exited: ${out}`));
+    });
   });
 }
 
@@ -194,12 +206,32 @@ async function phase(
   };
 }
 
+/** The bench's keys in the shared Redis. */
+async function obliterate(prefix: string): Promise<void> {
+  const queue = new Queue(QUEUE_NAME, { connection: redisConnection(REDIS_URL, false), prefix });
+  await Promise.race([
+    queue.waitUntilReady().then(() => queue.obliterate({ force: true })),
+    new Promise((r) => setTimeout(r, 5000)),
+  ]).catch(() => undefined);
+  await queue.close();
+}
+
 async function main(): Promise<void> {
   const count = flag('submissions', 40);
   const timeoutMs = flag('timeout-minutes', 40) * 60_000;
   const work = mkdtempSync(path.join(os.tmpdir(), 'cohort-bench-'));
   const db = await database();
   const prefix = `cohort-bench-${randomBytes(3).toString('hex')}`;
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write(
+      '\nInterrupted: stopping the workers, dropping the bench database (Ctrl-C again to quit at once)\n',
+    );
+    stopAllWorkers();
+  };
+  process.on('SIGINT', onSigint);
   const service = await startCohortService({
     databaseUrl: db.url,
     redisUrl: REDIS_URL,
@@ -257,7 +289,9 @@ async function main(): Promise<void> {
     writeFileSync(path.join(RESULTS, 'cohort.md'), md);
     process.stdout.write(md);
   } finally {
+    process.off('SIGINT', onSigint);
     await service.stop();
+    await obliterate(prefix);
     await db.drop();
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
 import pg from 'pg';
+import { QUEUE_NAME, redisConnection } from '../../../src/cohort/queue/grading-queue';
 import { startCohortService, type RunningService } from '../../../src/cohort/server/start';
 import { createMentor } from '../../../src/cohort/store/mentors.repository';
 
@@ -69,6 +71,16 @@ export async function startTestService(
     queuePrefix,
     dispose: async () => {
       await service.stop();
+      // The queue's keys in the shared Redis go with the test.
+      const queue = new Queue(QUEUE_NAME, {
+        connection: redisConnection(overrides.redisUrl ?? REDIS_URL, false),
+        prefix: queuePrefix,
+      });
+      await Promise.race([
+        queue.waitUntilReady().then(() => queue.obliterate({ force: true })),
+        new Promise((r) => setTimeout(r, 5000)),
+      ]).catch(() => undefined);
+      await queue.close().catch(() => undefined);
       await database.drop();
     },
   };
