@@ -124,6 +124,7 @@ export function setupFailure(result: RunResult): string | undefined {
       (c) => c.status === first.status && c.message === first.message && c.durationMs === 0,
     );
   if (!sameFailure) return undefined;
-  const logs = first.details?.logs ? `\napp output:\n${first.details.logs}` : '';
+  const output = result.setupFailure?.logs ?? first.details?.logs;
+  const logs = output ? `\napp output:\n${output}` : '';
   return `the whole run failed at setup, before any check ran (a transient problem such as the workspace being rebuilt meanwhile, or a real one): ${first.message}${logs}`;
 }

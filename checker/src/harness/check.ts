@@ -89,13 +89,9 @@ async function runCheck(
   const notRun = bridge.stopReason();
   if (notRun) return { status: 'error', message: `not run: ${notRun}`, durationMs: 0 };
   if (bridge.setupFailure) {
-    const { message, logs } = bridge.setupFailure;
-    return {
-      status: 'fail',
-      message,
-      durationMs: 0,
-      details: { summary: message, ...(logs ? { logs } : {}) },
-    };
+    // The run's result carries the setup's output once (RunResult.setupFailure); no check hint applies.
+    const { message } = bridge.setupFailure;
+    return { status: 'fail', message, durationMs: 0, details: { summary: message }, hint: '' };
   }
   const started = performance.now();
   let outcome: CheckOutcome;

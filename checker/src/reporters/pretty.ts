@@ -5,16 +5,29 @@ import { terminalSafe as safe } from './terminal-text';
 import { sandboxCommand } from '../course/command-line';
 
 const MAX_LOG_LINES = 15;
+/** A failed install or build: the tool's own output says what to fix, so more of it is shown. */
+const MAX_SETUP_LINES = 40;
 
-/** The terminal report: per step a header, per check a mark and points, failures laid out, then what to do next. */
-/** courseLength: how many steps the course has, so the last one is not followed by "Next". */
+/**
+ * The terminal report: a setup failure once (with the tool's output), per step a header, per
+ * check a mark and points, failures laid out, then what to do next. courseLength: how many
+ * steps the course has, so the last one is not followed by "Next".
+ */
 export function formatPretty(
   result: RunResult,
   opts: { color: boolean; courseLength?: number },
 ): string {
   const s = createStyle(opts.color);
   const out: string[] = [];
-  for (const step of result.steps) out.push(...stepLines(step, s), '');
+  const setup = result.setupFailure;
+  if (setup)
+    out.push(
+      s.red(`Your app could not be set up: ${safe(setup.message)}`),
+      ...logLines(setup.logs, s, MAX_SETUP_LINES, 'output (last lines):'),
+      s.dim('  Every check below failed without running because of this.'),
+      '',
+    );
+  for (const step of result.steps) out.push(...stepLines(step, s, setup?.message), '');
   if (result.error)
     out.push(
       s.red(
@@ -27,7 +40,7 @@ export function formatPretty(
   return `${out.join('\n')}\n`;
 }
 
-function stepLines(step: StepResult, s: Style): string[] {
+function stepLines(step: StepResult, s: Style, setupMessage: string | undefined): string[] {
   const mark =
     step.status === 'pass'
       ? s.green('PASS')
@@ -37,16 +50,17 @@ function stepLines(step: StepResult, s: Style): string[] {
   const header = s.bold(`Step ${step.number}: ${safe(step.title)} (${safe(step.slug)})`);
   const lines = [`${mark} ${header}  ${step.score}/${step.maxScore}`];
   if (step.checks.length === 0) lines.push(s.dim('  (no checks yet)'));
-  for (const check of step.checks) lines.push(...checkLines(check, s));
+  for (const check of step.checks) lines.push(...checkLines(check, s, setupMessage));
   return lines;
 }
 
-function checkLines(c: CheckResult, s: Style): string[] {
+function checkLines(c: CheckResult, s: Style, setupMessage: string | undefined): string[] {
   const mark =
     c.status === 'pass' ? s.green('✓') : c.status === 'fail' ? s.red('✗') : s.yellow('!');
   const timing = c.status === 'pass' ? s.dim(` ${c.durationMs} ms`) : '';
   const lines = [`  ${mark} ${safe(c.name)}  ${c.points}/${c.maxPoints}${timing}`];
   if (c.status === 'pass') return lines;
+  if (setupMessage !== undefined && c.message === setupMessage) return lines; // said once, above
   lines.push(...(c.details ? detailLines(c.details, s) : block(c.message, '      ')));
   if (c.hint) lines.push(`      ${s.yellow('hint:')} ${safe(c.hint)}`);
   if (c.details?.logs) lines.push(...logLines(c.details.logs, s));
@@ -75,13 +89,15 @@ function detailLines(d: FailureDetails, s: Style): string[] {
   return lines;
 }
 
-function logLines(logs: string | undefined, s: Style): string[] {
+function logLines(
+  logs: string | undefined,
+  s: Style,
+  max = MAX_LOG_LINES,
+  title = 'app logs (last lines):',
+): string[] {
   if (!logs?.trim()) return [];
-  const tail = logs.trimEnd().split('\n').slice(-MAX_LOG_LINES);
-  return [
-    `      ${s.dim('app logs (last lines):')}`,
-    ...tail.map((l) => `        ${s.dim(safe(l))}`),
-  ];
+  const tail = logs.trimEnd().split('\n').slice(-max);
+  return [`      ${s.dim(title)}`, ...tail.map((l) => `        ${s.dim(safe(l))}`)];
 }
 
 function block(text: string, pad: string): string[] {
@@ -129,6 +145,8 @@ function nextStep(result: RunResult, courseLength: number | undefined): string {
     return `Step ${last.number} is done. Next: \`${sandboxCommand('next')}\`.`;
   }
   const firstBad = result.steps.find((st) => st.status !== 'pass');
+  if (result.setupFailure && firstBad)
+    return `Next: fix the setup problem above (its output says what; run the same command in your workspace to see all of it), then run \`${sandboxCommand(`check --step ${firstBad.number}`)}\`.`;
   if (!firstBad)
     return 'The checker could not grade everything: see the messages above, then run it again.';
   const check = easiestFailing(firstBad.checks);

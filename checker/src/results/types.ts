@@ -60,6 +60,11 @@ export interface RunResult {
   steps: StepResult[];
   /** Where the time went, in ms: total, setup (setup.*, services.*), jest (jest.start = its startup), step.<slug>, dispose. */
   timings?: Record<string, number>;
+  /**
+   * The app could not be set up (install, build or start failed): every check failed with this
+   * message without running; the tool's own output is here, once, not under each check.
+   */
+  setupFailure?: { message: string; logs?: string };
   /** Why the run could not grade (status error), or what stopped it early. */
   error?: { code: string; message: string; logs?: string };
 }

@@ -95,7 +95,9 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
       timings.record('setup', performance.now() - setupStarted);
     }
     const collected = await runChecks(steps, stepsDir, run, setupFailure, stop, opts, timings);
-    return (result = buildResult(header, steps, collected, stop.reason()));
+    result = buildResult(header, steps, collected, stop.reason());
+    if (setupFailure) result.setupFailure = setupFailure;
+    return result;
   } finally {
     stop.clear();
     const disposeStarted = performance.now();
