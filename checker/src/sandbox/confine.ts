@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { RunUser } from './run-user';
 
 /** Tools the confinement needs (util-linux): a mount namespace, then the drop to the run's uid. */
@@ -10,26 +11,46 @@ export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
 
 export interface Confinement {
   readonly user: RunUser;
-  /** Folders the run must not see (the course's checks, references, the checker): empty read-only tmpfs over each, in the run's mount namespace. /run is always hidden (unix sockets of the machine's services). */
-  readonly hidden: readonly string[];
+  /** hiddenTable()'s file: what the run's mount namespace hides. */
+  readonly hiddenTable: string;
   /** Shell lines run as root inside the namespace before the drop (e.g. joining the cgroups). */
   readonly enterPrefix: string;
   /** rlimits command prefix (prlimit ...). */
   readonly prlimit: readonly string[];
 }
 
+const TABLES = '/run/backend-sandbox/hidden';
+const fstabPath = (d: string): string =>
+  d.replace(/[\s\\]/g, (ch) => `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`);
+
+/**
+ * Writes the run's table of hidden folders (fstab syntax, one `mount --all` mounts them all): an
+ * empty read-only tmpfs over /run (the machine's unix sockets) and over each of `hidden` (the
+ * course's checks, references, the checker) that exists. Returns its path.
+ */
+export function writeHiddenTable(uid: number, hidden: readonly string[]): string {
+  mkdirSync(TABLES, { recursive: true, mode: 0o700 });
+  const file = path.join(TABLES, `${uid}.fstab`);
+  const lines = ['/run', ...hidden]
+    .filter((d) => existsSync(d))
+    .map((d) => `hidden ${fstabPath(d)} tmpfs ro,nosuid,nodev,size=4k,mode=0755 0 0`);
+  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+  return file;
+}
+
+export function removeHiddenTable(uid: number): void {
+  rmSync(path.join(TABLES, `${uid}.fstab`), { force: true });
+}
+
 /**
  * The argv that runs `script` (a shell command line) confined: as root, a private mount namespace
- * hides /run and the `hidden` folders and joins the cgroups; then setpriv drops to the run's uid
+ * hides what the run's table names and the shell joins the cgroups; then setpriv drops to the run's uid
  * and gid with no supplementary groups, no capabilities and no_new_privs (a setuid binary gains
  * nothing), and the shell runs the script. Each step execs, so the spawned pid ends as the app.
  */
 export function confinedCommand(c: Confinement, script: string): string[] {
   if (!UNSHARE || !SETPRIV) throw new Error('unshare and setpriv (util-linux) are needed');
-  const hide = ['/run', ...c.hidden]
-    .filter((d) => existsSync(d))
-    .map((d) => `mount -t tmpfs -o ro,nosuid,nodev,size=4k,mode=0755 hidden ${shellQuote(d)} &&`)
-    .join(' ');
+  const hide = `mount --all --fstab ${shellQuote(c.hiddenTable)} &&`;
   const drop = [
     SETPRIV,
     `--reuid=${c.user.uid}`,

@@ -5,7 +5,8 @@ import type { RunUser } from './run-user';
 
 export interface ConfinedSandboxOptions {
   user: RunUser;
-  hidden: readonly string[];
+  /** writeHiddenTable()'s file. */
+  hiddenTable: string;
   home: string;
   tmp: string;
 }
@@ -17,7 +18,12 @@ export function createConfinedSandbox(opts: ConfinedSandboxOptions): AppSandbox 
   return {
     command: (body) =>
       confinedCommand(
-        { user: opts.user, hidden: opts.hidden, enterPrefix: cgroups.enterPrefix, prlimit },
+        {
+          user: opts.user,
+          hiddenTable: opts.hiddenTable,
+          enterPrefix: cgroups.enterPrefix,
+          prlimit,
+        },
         body,
       ),
     home: opts.home,

@@ -4,8 +4,7 @@ import path from 'node:path';
 import { SetupError } from '../app/setup-error';
 import { courseRoot } from '../course/paths';
 import { cacheDir } from '../services/cache-dir';
-import { runsDir } from '../services/local-postgres';
-import { SETPRIV, UNSHARE } from './confine';
+import { removeHiddenTable, SETPRIV, UNSHARE } from './confine';
 import { fenceAvailable, fencedUids, removeFence } from './network-fence';
 import { sweepOrphanCgroups } from './limits';
 import { leasedUids, RUN_UID_FIRST, sweepRunUsers } from './run-user';
@@ -75,7 +74,7 @@ export function planContainment(workspace: string): ContainmentPlan {
 
 /** Folders a contained run must not see: the course's checks, references, tests, other runs' copies, the checker and its caches. */
 export function hiddenFolders(): string[] {
-  const hidden = [path.resolve(__dirname, '..', '..'), cacheDir(), runsDir()];
+  const hidden = [path.resolve(__dirname, '..', '..'), cacheDir()];
   try {
     const root = courseRoot();
     for (const d of ['checker', 'reference-app', 'steps', 'test', '.sandbox'])
@@ -83,7 +82,19 @@ export function hiddenFolders(): string[] {
   } catch {
     // the checker runs outside a course checkout (installed from npm): its own folder is hidden above
   }
-  return [...new Set(hidden)].filter((d) => existsSync(d));
+  return [...new Set(hidden)].filter((d) => existsSync(d) && reachableByOthers(path.dirname(d)));
+}
+
+/** Every folder from / down to `dir` lets others through (o+x): else nothing under it needs hiding. */
+function reachableByOthers(dir: string): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (path.dirname(d) === d) return true;
+  }
 }
 
 export function courseRootOrUndefined(): string | undefined {
@@ -96,9 +107,16 @@ export function courseRootOrUndefined(): string | undefined {
 
 /** What contained runs of checkers that died left: processes of their uids, fences, leases, cgroups, run dirs. */
 export function sweepContainedLeftovers(): void {
-  sweepRunUsers((uid) => removeFence(uid));
+  sweepRunUsers((uid) => {
+    removeFence(uid);
+    removeHiddenTable(uid);
+  });
   sweepOrphanCgroups();
   sweepRunDirs();
+}
+
+/** Fences whose uid has no lease at all (removed by hand): `sandbox doctor`-style cleanup, too slow for every run. */
+export function sweepUnleasedFences(): void {
   if (!fenceAvailable()) return;
   const leased = leasedUids();
   for (const uid of fencedUids()) if (!leased.has(uid)) removeFence(uid);

@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
  * out of iptables' reach: the mount namespace hides /run (confine.ts).
  */
 export interface NetworkFence {
-  /** Lets the run's uid connect to 127.0.0.1:`port`. */
-  allow(port: number): void;
+  /** Lets the run's uid connect to 127.0.0.1 on `ports`. */
+  allow(...ports: number[]): void;
   dispose(): void;
 }
 
@@ -42,7 +42,30 @@ const accept = (port: number): string => `-o lo -d 127.0.0.1/32 -p tcp --dport $
 
 /** Builds the fence for `uid`, allowing `ports`; throws when iptables refuses. */
 export function createFence(uid: number, ports: number[]): NetworkFence {
-  removeFence(uid); // a dead run's, if the uid was reclaimed
+  if (!build(uid, ports)) {
+    removeFence(uid); // a chain of a dead run whose lease went missing: start afresh
+    if (!build(uid, ports)) {
+      removeFence(uid);
+      throw new Error('iptables refused the run’s network fence');
+    }
+  }
+  const c = chain(uid);
+  return {
+    allow(...open) {
+      if (
+        open.length &&
+        !restore(
+          'iptables',
+          open.map((p) => `-I ${c} ${accept(p)}`),
+        )
+      )
+        throw new Error(`iptables refused to open ports ${open.join(', ')} to the run`);
+    },
+    dispose: () => removeFence(uid),
+  };
+}
+
+function build(uid: number, ports: number[]): boolean {
   const c = chain(uid);
   const v4 = restore('iptables', [
     `:${c} - [0:0]`,
@@ -52,24 +75,16 @@ export function createFence(uid: number, ports: number[]): NetworkFence {
     `-A ${c} -j REJECT`,
     `-I ${jump(uid)}`,
   ]);
-  const v6 = restore('ip6tables', [
-    `:${c} - [0:0]`,
-    `-A ${c} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`,
-    `-A ${c} -p tcp -j REJECT --reject-with tcp-reset`,
-    `-A ${c} -j REJECT`,
-    `-I ${jump(uid)}`,
-  ]);
-  if (!v4 || !v6) {
-    removeFence(uid);
-    throw new Error('iptables refused the run’s network fence');
-  }
-  return {
-    allow(port) {
-      if (!restore('iptables', [`-I ${c} ${accept(port)}`]))
-        throw new Error(`iptables refused to open port ${port} to the run`);
-    },
-    dispose: () => removeFence(uid),
-  };
+  const v6 =
+    v4 &&
+    restore('ip6tables', [
+      `:${c} - [0:0]`,
+      `-A ${c} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`,
+      `-A ${c} -p tcp -j REJECT --reject-with tcp-reset`,
+      `-A ${c} -j REJECT`,
+      `-I ${jump(uid)}`,
+    ]);
+  return v4 && v6;
 }
 
 /** Removes the uid's chain and its jump (both families); quiet when there is none. */

@@ -7,6 +7,7 @@ import type { Services } from '../services/local-services';
 import { freePort } from '../services/ports';
 import type { Workspace } from '../workspace/workspace';
 import { AppProcess } from './app-process';
+import { removeHiddenTable, writeHiddenTable } from './confine';
 import { createConfinedSandbox } from './confined-sandbox';
 import { buildContained, installContained, type ContainedSetup } from './contained-setup';
 import {
@@ -58,10 +59,10 @@ function runAsRunUser(
   let fence: NetworkFence | undefined;
   let runWs: Workspace | undefined;
   let bound: { services: Services; vars: RunVariables } | undefined;
-  const hidden = hiddenFolders();
+  let hiddenTable = '';
   const sandbox = (): AppSandbox => {
     if (!user || !runDir) throw new Error('the run has no sandbox yet');
-    return createConfinedSandbox({ user, hidden, home: runDir.home, tmp: runDir.tmp });
+    return createConfinedSandbox({ user, hiddenTable, home: runDir.home, tmp: runDir.tmp });
   };
   return {
     description,
@@ -69,6 +70,7 @@ function runAsRunUser(
       sweepContainedLeftovers();
       user = leaseRunUser();
       const leased = user;
+      hiddenTable = writeHiddenTable(leased.uid, hiddenFolders());
       if (fenceAvailable()) fence = createFence(leased.uid, []); // offline until connect()
       runDir = makeRunDir(ws.dir, leased, courseRootOrUndefined());
       runWs = { ...ws, dir: runDir.appDir };
@@ -86,10 +88,10 @@ function runAsRunUser(
     },
     async connect(services, vars) {
       bound = { services, vars };
-      for (const url of [services.appDatabaseUrl, services.appRedisUrl, services.mail.url]) {
-        const port = portOf(url);
-        if (port) fence?.allow(port);
-      }
+      const ports = [services.appDatabaseUrl, services.appRedisUrl, services.mail.url]
+        .map(portOf)
+        .filter((p): p is number => p !== undefined);
+      fence?.allow(...ports);
     },
     async createInstance(): Promise<RunnableApp> {
       if (!bound || !runWs) throw new Error('createInstance() before connect()');
@@ -112,6 +114,7 @@ function runAsRunUser(
       for (const step of cleanups.splice(0).reverse())
         await Promise.resolve(step()).catch(() => undefined);
       if (user) releaseRunUser(user); // kills whatever the uid still runs
+      if (user) removeHiddenTable(user.uid);
       fence?.dispose();
       runDir?.dispose();
       user = undefined;
