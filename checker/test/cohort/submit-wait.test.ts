@@ -1,3 +1,4 @@
+import { ENGINE_SETUP_HINT, findEngine } from '../../src/engine';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -40,6 +41,8 @@ function sandbox(...args: string[]): { code: number | null; stdout: string; stde
 }
 
 beforeAll(async () => {
+  // No engine is a failure that says how to get one (never a silent skip).
+  if (!(await findEngine())) throw new Error(ENGINE_SETUP_HINT);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'cohort-e2e-'));
   chmodSync(tmp, 0o755); // as root, the embedded Postgres runs as the postgres user and must reach its data folder
   const e = env();

@@ -1,3 +1,4 @@
+import { ENGINE_SETUP_HINT, findEngine } from '../../src/engine';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { stillAlive } from '../support/leftovers';
 import { freePort } from '../../src/services/ports';
@@ -40,6 +41,8 @@ function startRedis(): Promise<ChildProcess> {
 }
 
 beforeAll(async () => {
+  // No engine is a failure that says how to get one (never a silent skip).
+  if (!(await findEngine())) throw new Error(ENGINE_SETUP_HINT);
   redisPort = await freePort();
   redis = await startRedis();
   service = await startTestService({
