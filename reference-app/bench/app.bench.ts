@@ -2,7 +2,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcrypt';
-import { createWorld, freePort, json, signupAndLogin, uniqueEmail } from '../test/async-support';
+import { createWorld } from '../test/support/world';
+import { freePort } from '../test/support/spawn';
+import { json } from '../test/support/http';
+import { signUpAndLogIn, uniqueEmail } from '../test/support/users';
 import { load, median, type LoadResult } from './load';
 import { buildServers, spawnAppCompiled, spawnBareCompiled, stopServer } from './servers';
 import { wsLatency } from './ws-latency';
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
   const bare = await spawnBareCompiled(world.env, await freePort());
   const pid = (app: { child: { pid?: number } }) => app.child.pid ?? 0;
   try {
-    const session = await signupAndLogin(cached.url);
+    const session = await signUpAndLogIn(cached.url);
     const note = await json(`${cached.url}/notes`, {
       body: { title: 'bench', body: 'x'.repeat(200) },
       token: session.accessToken,

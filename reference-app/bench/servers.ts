@@ -1,6 +1,6 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import type { ChildApp } from '../test/async-support';
+import { spawnServer, type ChildApp } from '../test/support/spawn';
 
 const APP_DIR = path.join(__dirname, '..');
 const TSC = require.resolve('typescript/bin/tsc');
@@ -19,38 +19,14 @@ export function buildServers(): void {
   });
 }
 
-/** Spawns a compiled entry on `port` and waits until `readyPath` answers 200. */
-async function spawnCompiled(
+/** A compiled entry, as production runs it: only the handler differs between the two servers. */
+const spawnCompiled = (
   entry: string,
   env: Record<string, string>,
   port: number,
   readyPath: string,
-): Promise<ChildApp> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, entry], {
-    env: { ...process.env, NODE_ENV: 'production', ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${entry} exited at start: ${stderr}`);
-    const ok = await fetch(`${url}${readyPath}`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return { url, child, exited };
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${entry} did not answer within 20 s: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+): Promise<ChildApp> =>
+  spawnServer([...NODE_FLAGS, entry], { NODE_ENV: 'production', ...env }, port, readyPath);
 
 export const spawnAppCompiled = (env: Record<string, string>, port: number) =>
   spawnCompiled(APP_ENTRY, env, port, '/health');

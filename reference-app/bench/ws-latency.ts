@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { json } from '../test/async-support';
+import { json } from '../test/support/http';
 import { percentile } from './load';
 
 /** Opens `sockets` sockets for one user, makes `events` note changes, measures request-to-arrival per socket. */

@@ -1,14 +1,8 @@
 import type { RunningApp } from '../src/start';
-import {
-  createWorld,
-  freePort,
-  json,
-  signupAndLogin,
-  spawnApp,
-  startInProcess,
-  uniqueEmail,
-  type TestWorld,
-} from './async-support';
+import { createWorld, startInProcess, type TestWorld } from './support/world';
+import { freePort, spawnApp } from './support/spawn';
+import { json } from './support/http';
+import { signUpAndLogIn, uniqueEmail } from './support/users';
 
 jest.setTimeout(30_000);
 
@@ -37,7 +31,7 @@ describe('hardening (step 9)', () => {
   });
 
   it('rotates refresh tokens, and a reused one revokes its whole family', async () => {
-    const session = await signupAndLogin(app.url);
+    const session = await signUpAndLogIn(app.url);
     const rotated = await json(`${app.url}/auth/refresh`, {
       body: { refreshToken: session.refreshToken },
     });
@@ -58,7 +52,7 @@ describe('hardening (step 9)', () => {
   });
 
   it('stores refresh tokens hashed', async () => {
-    const session = await signupAndLogin(app.url);
+    const session = await signUpAndLogIn(app.url);
     const found = await app.deps
       .db('refresh_tokens')
       .where({ token_hash: session.refreshToken })
@@ -67,7 +61,7 @@ describe('hardening (step 9)', () => {
   });
 
   it('logout refuses the access token from then on and revokes the login refresh tokens', async () => {
-    const session = await signupAndLogin(app.url);
+    const session = await signUpAndLogIn(app.url);
     expect((await json(`${app.url}/auth/me`, { token: session.accessToken })).status).toBe(200);
     const logout = await json(`${app.url}/auth/logout`, {
       method: 'POST',
@@ -85,7 +79,7 @@ describe('hardening (step 9)', () => {
   });
 
   it('records a logout in Postgres (the truth) and in Redis (the fast copy), until the token expires', async () => {
-    const session = await signupAndLogin(app.url);
+    const session = await signUpAndLogIn(app.url);
     await json(`${app.url}/auth/logout`, { method: 'POST', token: session.accessToken });
     const { default: jwt } = await import('jsonwebtoken');
     const claims = jwt.decode(session.accessToken, { json: true });
@@ -120,7 +114,7 @@ describe('SIGTERM under load', () => {
     const port = await freePort();
     try {
       const child = await spawnApp(world.env, port);
-      const session = await signupAndLogin(child.url);
+      const session = await signUpAndLogIn(child.url);
       const note = await json(`${child.url}/notes`, {
         body: { title: 'load' },
         token: session.accessToken,

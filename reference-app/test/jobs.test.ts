@@ -1,12 +1,7 @@
-import {
-  createWorld,
-  json,
-  spawnApp,
-  freePort,
-  startInProcess,
-  uniqueEmail,
-  type TestWorld,
-} from './async-support';
+import { createWorld, startInProcess, type TestWorld } from './support/world';
+import { spawnApp, freePort } from './support/spawn';
+import { json } from './support/http';
+import { uniqueEmail } from './support/users';
 import type { RunningApp } from '../src/start';
 
 const linkIn = (text: string): string => {

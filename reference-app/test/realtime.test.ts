@@ -1,6 +1,8 @@
 import WebSocket from 'ws';
 import type { RunningApp } from '../src/start';
-import { createWorld, json, signupAndLogin, startInProcess, type TestWorld } from './async-support';
+import { createWorld, startInProcess, type TestWorld } from './support/world';
+import { json } from './support/http';
+import { signUpAndLogIn } from './support/users';
 
 jest.setTimeout(20_000);
 
@@ -68,8 +70,8 @@ describe('WebSockets (step 8)', () => {
   });
 
   it('sends ready, then every note change to every socket of the owner and to nobody else', async () => {
-    const owner = await signupAndLogin(a.url);
-    const other = await signupAndLogin(a.url);
+    const owner = await signUpAndLogIn(a.url);
+    const other = await signUpAndLogIn(a.url);
     const [first, second, stranger] = await Promise.all([
       connect(a.url, owner.accessToken),
       connect(a.url, owner.accessToken),
@@ -103,7 +105,7 @@ describe('WebSockets (step 8)', () => {
   });
 
   it('delivers a change made through one instance to a socket on another', async () => {
-    const owner = await signupAndLogin(a.url);
+    const owner = await signUpAndLogIn(a.url);
     const onB = await connect(b.url, owner.accessToken);
     open.push(onB.socket);
     await onB.waitFor('ready');
@@ -115,7 +117,7 @@ describe('WebSockets (step 8)', () => {
   });
 
   it('terminates a peer that does not answer pings', async () => {
-    const owner = await signupAndLogin(a.url);
+    const owner = await signUpAndLogIn(a.url);
     const dead = await connect(a.url, owner.accessToken, { autoPong: false });
     open.push(dead.socket);
     const code = await new Promise<number>((resolve) =>
@@ -125,7 +127,7 @@ describe('WebSockets (step 8)', () => {
   });
 
   it('keeps a peer that answers pings', async () => {
-    const owner = await signupAndLogin(a.url);
+    const owner = await signUpAndLogIn(a.url);
     const alive = await connect(a.url, owner.accessToken);
     open.push(alive.socket);
     await new Promise((r) => setTimeout(r, 800));

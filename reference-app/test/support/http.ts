@@ -41,3 +41,16 @@ export function client(baseUrl: string, token?: string) {
       request<T>(baseUrl, method, path, { token, ...options });
   return { get: call('GET'), post: call('POST'), patch: call('PATCH'), delete: call('DELETE') };
 }
+
+/** A call by full URL, answering a JSON object: POST when there is a body, else GET, unless `method` says. */
+export function json(
+  url: string,
+  init: { method?: string; body?: unknown; token?: string } = {},
+): Promise<JsonResponse<Record<string, unknown>>> {
+  const { origin, pathname, search } = new URL(url);
+  const method = init.method ?? (init.body === undefined ? 'GET' : 'POST');
+  return request<Record<string, unknown>>(origin, method, `${pathname}${search}`, {
+    ...(init.body === undefined ? {} : { body: init.body }),
+    ...(init.token ? { token: init.token } : {}),
+  });
+}

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './spawn';
 
 /**
  * The machine's Redis, one logical db per jest worker (1..15; db 0 is left to people).
@@ -10,18 +10,6 @@ export function testRedisUrl(): string {
   const worker = Number(process.env.JEST_WORKER_ID ?? '1');
   const db = ((worker - 1) % 15) + 1;
   return `${process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'}/${db}`;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface PrivateRedis {

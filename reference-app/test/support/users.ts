@@ -33,3 +33,14 @@ export async function newUser(baseUrl: string): Promise<{ user: PublicUserBody; 
   const user = await signUp(baseUrl);
   return { user, token: await logIn(baseUrl, user.email) };
 }
+
+/** Signs up and logs in: the access and refresh tokens (the refresh token arrives at step 9). */
+export async function signUpAndLogIn(baseUrl: string, email = uniqueEmail()) {
+  await signUp(baseUrl, email);
+  const res = await client(baseUrl).post<{ accessToken: string; refreshToken: string }>(
+    '/auth/login',
+    { body: { email, password: PASSWORD } },
+  );
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
+  return { email, password: PASSWORD, ...res.body };
+}
