@@ -40,11 +40,14 @@ async function runDoctor(flags: DoctorFlags): Promise<number> {
     probeRedis(flags.redisUrl),
   ];
   const engine = await probeContainerEngine();
-  const optional = [engine.finding, ...(engine.socket ? [await probeImages(engine.socket)] : [])];
+  const images = engine.socket ? await probeImages(engine.socket) : undefined;
+  const optional = [engine.finding, ...(images ? [images] : [])];
   const canGradeLocally = local.every((f) => f.ok);
+  // Container mode needs both: an engine that answers and the images it runs.
+  const canUseContainers = engine.finding.ok && images?.ok === true;
   if (flags.json) {
     process.stdout.write(
-      `${JSON.stringify({ canGradeLocally, canUseContainers: engine.finding.ok, findings: [...local, ...optional] }, null, 2)}\n`,
+      `${JSON.stringify({ canGradeLocally, canUseContainers, findings: [...local, ...optional] }, null, 2)}\n`,
     );
   } else {
     const s = createStyle(colorFor(process.stdout));
@@ -58,8 +61,16 @@ async function runDoctor(flags: DoctorFlags): Promise<number> {
         ? s.green('This machine can grade in local mode (`npx sandbox check --services local`).')
         : s.red('Local mode cannot grade yet: fix the ✗ lines above.'),
     );
-    if (engine.finding.ok)
-      out.push('A container engine answers: `--services containers` is available.');
+    if (canUseContainers)
+      out.push(
+        'A container engine answers and has the images: `--services containers` is available.',
+      );
+    else if (engine.finding.ok)
+      out.push(
+        s.yellow(
+          'A container engine answers, but the images above are missing: container mode is not available until they are built.',
+        ),
+      );
     process.stdout.write(`${out.join('\n')}\n`);
   }
   return canGradeLocally ? EXIT.ok : EXIT.cannotGrade;

@@ -29,10 +29,16 @@ export interface Matcher {
   readonly __matcher: true;
   readonly describe: string;
   test(value: unknown): boolean;
+  /** What was wrong with a value that failed the test, when more can be said than the value itself. */
+  explain?(value: unknown): string;
 }
 
-function matcher(describe: string, test: (value: unknown) => boolean): Matcher {
-  return { __matcher: true, describe, test };
+function matcher(
+  describe: string,
+  test: (value: unknown) => boolean,
+  explain?: (value: unknown) => string,
+): Matcher {
+  return { __matcher: true, describe, test, ...(explain ? { explain } : {}) };
 }
 
 export function isMatcher(v: unknown): v is Matcher {
@@ -92,11 +98,15 @@ export const is = {
   /** An object with exactly these keys (each matched like any expected value). */
   exactly(shape: Record<string, unknown>): Matcher {
     const keys = Object.keys(shape).sort();
-    return matcher(`exactly ${describeExpected(shape)}`, (v) => {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-      const got = Object.keys(v).sort();
-      return JSON.stringify(got) === JSON.stringify(keys) && diff(v, shape).length === 0;
-    });
+    return matcher(
+      `exactly ${describeExpected(shape)}`,
+      (v) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+        const got = Object.keys(v).sort();
+        return JSON.stringify(got) === JSON.stringify(keys) && diff(v, shape).length === 0;
+      },
+      (v) => explainKeys(v, shape),
+    );
   },
   between(min: number, max: number): Matcher {
     return matcher(
@@ -108,6 +118,25 @@ export const is = {
     return matcher(describe, test);
   },
 };
+
+/** For `is.exactly`: the keys missing, the keys extra, and the keys whose values differ. */
+function explainKeys(actual: unknown, shape: Record<string, unknown>): string {
+  if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return show(actual);
+  const record = actual as Record<string, unknown>;
+  const names = (list: string[]): string => list.map((k) => JSON.stringify(k)).join(', ');
+  const missing = Object.keys(shape).filter((k) => !(k in record));
+  const extra = Object.keys(record).filter((k) => !(k in shape));
+  const different = Object.keys(shape)
+    .filter((k) => k in record)
+    .flatMap((k) => diff(record[k], shape[k], k))
+    .map((d) => `${d.path}: expected ${d.expected}, got ${d.actual}`);
+  const parts = [
+    ...(extra.length ? [`extra key${extra.length > 1 ? 's' : ''} ${names(extra)}`] : []),
+    ...(missing.length ? [`missing key${missing.length > 1 ? 's' : ''} ${names(missing)}`] : []),
+    ...different,
+  ];
+  return parts.length ? `${parts.join('; ')} (in ${show(actual, 120)})` : show(actual);
+}
 
 /* ---------------------------------------------------------- subset matching */
 
@@ -138,7 +167,7 @@ export function diff(actual: unknown, expected: unknown, path = '$'): Difference
   if (isMatcher(expected)) {
     return expected.test(actual)
       ? []
-      : [{ path, expected: expected.describe, actual: show(actual) }];
+      : [{ path, expected: expected.describe, actual: expected.explain?.(actual) ?? show(actual) }];
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual))

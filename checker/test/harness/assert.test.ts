@@ -103,6 +103,25 @@ describe('assert', () => {
     expect(diff('2024-01-02T03:04:05.678Z', is.isoDate)).toEqual([]);
   });
 
+  it('exactly names the extra, missing and different keys instead of a cut-off body', () => {
+    const user = { id: 'u1', email: 'a@b.c', passwordHash: '$2b$10$x', createdAt: 'yesterday' };
+    const [d] = diff(
+      { user },
+      {
+        user: is.exactly({
+          id: is.string,
+          email: 'a@b.c',
+          emailVerified: false,
+          createdAt: is.isoDate,
+        }),
+      },
+    );
+    expect(d?.path).toBe('$.user');
+    expect(d?.actual).toMatch(
+      /^extra key "passwordHash"; missing key "emailVerified"; createdAt: expected an ISO 8601 date-time, got "yesterday" \(in \{/,
+    );
+  });
+
   it('eventually retries until the check holds, then gives up with the last failure', async () => {
     let n = 0;
     await expect(
