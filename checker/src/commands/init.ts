@@ -5,7 +5,7 @@ import { relative, resolve } from 'node:path';
 import { courseRoot, starterDir } from '../course/paths';
 import { copyWorkspace } from '../course/references';
 import { rememberWorkspace } from '../course/workspace';
-import { writeWorkspaceFile } from '../course/workspace-files';
+import { writeWorkspaceFile } from '../workspace/files';
 import { colorFor, createStyle } from '../reporters/style';
 import { EXIT } from './exit';
 

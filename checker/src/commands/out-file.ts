@@ -1,6 +1,6 @@
 import { lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { replaceFile } from '../course/workspace-files';
+import { replaceFile } from '../workspace/files';
 
 /**
  * Where `--out FILE` may write: never through a symbolic link (the file itself, its folder, or a

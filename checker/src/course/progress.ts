@@ -1,6 +1,6 @@
 import type { RunResult } from '../results/types';
 import type { StepInfo } from './paths';
-import { readWorkspaceJson, setAsideWorkspaceFile, writeWorkspaceFile } from './workspace-files';
+import { readWorkspaceJson, setAsideWorkspaceFile, writeWorkspaceFile } from '../workspace/files';
 
 /** What the workspace remembers between runs, in `.sandbox/progress.json`. */
 export interface StepProgress {

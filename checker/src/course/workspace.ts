@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from
 import { dirname, join, resolve } from 'node:path';
 import { looksLikeWorkspace } from '../workspace/workspace';
 import { courseRoot } from './paths';
-import { readWorkspaceJson } from './workspace-files';
+import { readWorkspaceJson } from '../workspace/files';
 
 export { looksLikeWorkspace };
 

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SetupError } from '../app/setup-error';
+import { readWorkspaceJson } from './files';
 
 export interface PackageJson {
   name?: string;
@@ -38,16 +39,17 @@ export function readWorkspace(dir: string): Workspace {
       'NO_PACKAGE_JSON',
       `${dir} has no package.json. Your workspace must be an npm project (run \`npm init -y\` there, or start from \`npx sandbox init\`).`,
     );
-  let pkg: PackageJson;
-  try {
-    pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as PackageJson;
-  } catch (e) {
+  // Read without following a link, and never quoted in the message (the file is the learner's).
+  const read = readWorkspaceJson(dir, 'package.json');
+  if (!read.ok)
     throw new SetupError(
       'submission',
       'BAD_PACKAGE_JSON',
-      `package.json is not valid JSON: ${(e as Error).message}. Fix it and check again.`,
+      `${read.missing ? 'package.json could not be read' : read.problem}. Fix it and check again.`,
     );
-  }
+  const pkg = (
+    typeof read.value === 'object' && read.value !== null ? read.value : {}
+  ) as PackageJson;
   const startScript = pkg.scripts?.start;
   if (!startScript?.trim())
     throw new SetupError(

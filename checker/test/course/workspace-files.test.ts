@@ -19,6 +19,7 @@ import {
 } from '../../src/course/progress';
 import type { StepInfo } from '../../src/course/paths';
 import type { RunResult } from '../../src/results/types';
+import { readWorkspace } from '../../src/workspace/workspace';
 
 const SECRET = 'TOP-SECRET-outside-the-workspace';
 
@@ -143,5 +144,23 @@ describe('.sandbox files in a workspace never follow links', () => {
     recordRun(workspace, runResult('fail'));
     const hello = readProgress(workspace).steps['hello'];
     expect([hello?.status, typeof hello?.passedAt]).toEqual(['fail', 'string']);
+  });
+
+  it('package.json as a link, or damaged: the message names the file and line, never its content', () => {
+    const pkg = path.join(workspace, 'package.json');
+    symlinkSync(outside, pkg);
+    expect(() => readWorkspace(workspace)).toThrow(
+      'package.json in the workspace is a symbolic link: the checker does not use it',
+    );
+    rmSync(pkg);
+    writeFileSync(pkg, `{"scripts": {"start": ${SECRET}}}`);
+    let message = '';
+    try {
+      readWorkspace(workspace);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^package\.json is not valid JSON: line 1, column 23/);
+    expect(message).not.toContain(SECRET);
   });
 });

@@ -1,5 +1,5 @@
 import type { Feedback } from '../../course/progress';
-import { writeWorkspaceFile } from '../../course/workspace-files';
+import { writeWorkspaceFile } from '../../workspace/files';
 import { call } from './http';
 import { readMembership, type Membership } from './user-config';
 
