@@ -6,9 +6,10 @@ set -eu
 cp -R /src/. /app/
 cd /app
 export npm_config_cache=/tmp/npm-cache npm_config_offline=true npm_config_update_notifier=false
-# Dependencies' install scripts (those npm allows), then the workspace's own lifecycle and build.
+# The dependencies' install scripts (those npm allows), then the workspace's own preinstall,
+# install and postinstall (npm rebuild runs the root's too), then its prepare and build.
 npm rebuild --foreground-scripts
-for script in preinstall install postinstall prepare build; do
+for script in prepare build; do
   npm run --if-present "$script"
 done
 rm -rf /tmp/npm-cache
