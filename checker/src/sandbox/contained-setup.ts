@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   cpSync,
+  lstatSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -123,6 +124,27 @@ async function fetchAndRebuild(s: ContainedSetup): Promise<void> {
   }
 }
 
+/**
+ * Adds what the cached build has and the fresh copy lacks (its output; a file the build changed),
+ * never writing through a link: an entry in the way that is not the same kind is removed first.
+ */
+function addBuildOutput(from: string, to: string): void {
+  for (const name of readdirSync(from)) {
+    if (name === '.complete') continue;
+    const src = path.join(from, name);
+    const dest = path.join(to, name);
+    const have = lstatSync(dest, { throwIfNoEntry: false });
+    const want = lstatSync(src);
+    if (have?.isDirectory() && want.isDirectory()) {
+      addBuildOutput(src, dest);
+      continue;
+    }
+    if (have?.isFile() && want.isFile() && have.size === want.size) continue; // the same source
+    if (have) rmSync(dest, { recursive: true, force: true });
+    cpSync(src, dest, { recursive: true, verbatimSymlinks: true });
+  }
+}
+
 function buildKey(s: ContainedSetup): string {
   const h = createHash('sha256').update('contained-build-1\0').update(workspaceHash(s.ws.dir));
   for (const f of s.inputs) if (existsSync(f)) h.update(`${f}\0`).update(readFileSync(f));
@@ -149,14 +171,7 @@ export async function buildContained(s: ContainedSetup): Promise<void> {
   const key = buildKey(s);
   const cached = path.join(builds, key);
   if (existsSync(path.join(cached, '.complete'))) {
-    // Into an emptied copy: never over links the sources may hold.
-    for (const n of readdirSync(s.ws.dir))
-      if (n !== 'node_modules') rmSync(path.join(s.ws.dir, n), { recursive: true, force: true });
-    cpSync(cached, s.ws.dir, {
-      recursive: true,
-      verbatimSymlinks: true,
-      filter: (p) => path.basename(p) !== '.complete',
-    });
+    addBuildOutput(cached, s.ws.dir);
     chownTree(s.ws.dir, s.user);
     return;
   }
