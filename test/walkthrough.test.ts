@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunResult } from '../checker/src/results/types';
@@ -15,14 +15,41 @@ const cli = join(root, 'checker/bin/sandbox.js');
 let tmp: string;
 let workspace: string;
 
+// A learner owns the workspace and is not root. As root (CI) the checker would contain every run
+// (a copy, npm install, a full build: a minute each), which the sandbox's own tests cover; here
+// the learner is `nobody`, with a home of its own under tmp.
+const asRoot = process.getuid?.() === 0;
+const LEARNER = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+/** git, as root, may touch the learner's repository (applyReference runs git apply in it). */
+const GIT_TRUSTS_ALL = {
+  GIT_CONFIG_COUNT: '1',
+  GIT_CONFIG_KEY_0: 'safe.directory',
+  GIT_CONFIG_VALUE_0: '*',
+};
+
 function sandbox(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], {
+  const command = [...(asRoot ? LEARNER : []), process.execPath, cli, ...args];
+  const r = spawnSync(command[0]!, command.slice(1), {
     cwd: root,
     encoding: 'utf8',
     timeout: 180_000,
-    env: { ...process.env, NO_COLOR: '1', SANDBOX_STATE_DIR: join(tmp, 'state') },
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      HOME: join(tmp, 'home'),
+      XDG_CACHE_HOME: join(tmp, 'home', '.cache'),
+      SANDBOX_STATE_DIR: join(tmp, 'state'),
+      // A cache of its own: the warm Postgres below is this walkthrough's alone, so stopping it
+      // at the end cannot pull it from under a suite running beside this one.
+      SANDBOX_CACHE_DIR: join(tmp, 'cache'),
+    },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Files written by this (root) process into the learner's folders go to the learner. */
+function handToLearner(): void {
+  if (asRoot) execFileSync('chown', ['-R', 'nobody:nogroup', tmp]);
 }
 
 function check(step: StepInfo): { code: number | null; result: RunResult } {
@@ -62,8 +89,18 @@ beforeAll(() => {
     throw new Error('checker/dist is missing: run `npm run build -w checker` first');
   tmp = mkdtempSync(join(tmpdir(), 'course-walkthrough-'));
   workspace = join(tmp, 'my-backend');
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  mkdirSync(join(tmp, 'home'));
+  handToLearner();
+  if (asRoot) Object.assign(process.env, GIT_TRUSTS_ALL);
+  // One Postgres for every check of the walkthrough, as a learner keeps one warm.
+  const up = sandbox('services', 'up');
+  if (up.code !== 0) throw new Error(`sandbox services up failed:\n${up.stderr}`);
+}, 60_000);
+afterAll(() => {
+  for (const key of Object.keys(GIT_TRUSTS_ALL)) delete process.env[key];
+  if (tmp) sandbox('services', 'down');
+  rmSync(tmp, { recursive: true, force: true });
+}, 60_000);
 
 describe('a learner walks through the course with the sandbox CLI', () => {
   it('sandbox init creates a git workspace from the starter and says what to do next', () => {
@@ -75,6 +112,7 @@ describe('a learner walks through the course with the sandbox CLI', () => {
     expect(log.stdout.trim().split('\n')).toHaveLength(1);
     // The course's libraries come from the repository's install (a learner runs npm install).
     symlinkSync(join(root, 'node_modules'), join(workspace, 'node_modules'), 'dir');
+    handToLearner();
   });
 
   it('the starter fails step 1, pointing to its lesson', () => {
@@ -102,6 +140,7 @@ describe('a learner walks through the course with the sandbox CLI', () => {
   for (const step of steps) {
     it(`with the reference change of ${step.folder} applied, passes step ${step.number}, then fails the next one`, () => {
       applyReference(workspace, step);
+      handToLearner();
       const passed = check(step);
       // The failing checks' messages are part of the comparison, so a red run says why.
       const graded = passed.result.steps.map((s) => ({
