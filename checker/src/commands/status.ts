@@ -14,7 +14,7 @@ export function registerStatus(program: Command): void {
     // A learner in a cohort gets the mentor's newest notes here too (not only with `sandbox submit`).
     const { refreshFeedbackIfJoined } =
       require('../cohort/client/feedback-sync') as typeof import('../cohort/client/feedback-sync');
-    const refreshProblem = await refreshFeedbackIfJoined(ctx.workspace);
+    const refresh = await refreshFeedbackIfJoined(ctx.workspace);
     const style = createStyle(colorFor(process.stdout));
     const out = [`Workspace: ${ctx.workspace}`, ''];
     for (const step of ctx.steps) {
@@ -33,7 +33,7 @@ export function registerStatus(program: Command): void {
         : style.green('Every step passes. Well done!'),
     );
     const feedback = readFeedback(ctx.workspace);
-    if (refreshProblem) out.push('', style.dim(terminalSafe(refreshProblem)));
+    if (refresh.problem) out.push('', style.dim(terminalSafe(refresh.problem)));
     if (feedback.length > 0) {
       out.push('', style.bold('Mentor feedback:'));
       for (const f of feedback)
@@ -44,6 +44,7 @@ export function registerStatus(program: Command): void {
         );
     }
     process.stdout.write(`${out.join('\n')}\n`);
+    if (feedback.length > 0) await refresh.markRead();
   });
 }
 

@@ -202,7 +202,7 @@ describe('the mentor dashboard in a browser', () => {
     ).resolves.toBe(true);
   });
 
-  it('sends a note from the learner page that reaches `sandbox status`, and shows it received, live', async () => {
+  it('sends a note from the learner page that reaches `sandbox status`, and shows it read, live', async () => {
     await page.goto(`${service.url}/dashboard/cohorts/${mentorA.cohortId}`);
     await page.getByRole('link', { name: 'Lin', exact: true }).click();
     await page.waitForSelector('body[data-live="on"]');
@@ -224,7 +224,8 @@ describe('the mentor dashboard in a browser', () => {
     expect(status.stdout).toMatch(
       /Mentor feedback:[\s\S]*\(step database\): Check the <b>unique<\/b> index on email\./,
     );
-    await note.locator('.note-received').waitFor({ timeout: 5000 });
+    // status brought the note in (received) and printed it (read): the page shows it without a reload.
+    await note.locator('.note-read').waitFor({ timeout: 5000 });
     await expect(
       page.evaluate(() => (window as { __sameDocument?: boolean }).__sameDocument),
     ).resolves.toBe(true);
@@ -279,6 +280,7 @@ describe('who may open the dashboard', () => {
   const pagesOfA = (): string[] => [
     `/dashboard/cohorts/${mentorA.cohortId}`,
     `/dashboard/cohorts/${mentorA.cohortId}/hard`,
+    `/dashboard/cohorts/${mentorA.cohortId}/rows?learner=${learners[0]!.id}`,
     `/dashboard/cohorts/${mentorA.cohortId}/export.csv`,
     `/dashboard/cohorts/${mentorA.cohortId}/learners/${learners[0]!.id}`,
     `/dashboard/cohorts/${mentorA.cohortId}/learners/${learners[0]!.id}/gradescope.json`,

@@ -1,12 +1,14 @@
 import type { Db } from '../store/db';
 import {
   firstPasses,
+  latestCells,
   latestSubmissions,
+  learnerRows,
   repeatedFailures,
   type LatestSubmission,
   type RepeatedFailure,
 } from '../store/dashboard.repository';
-import { cohortGrid, type GridRow } from '../store/grid.repository';
+import type { GridRow } from '../store/grid.repository';
 import type { CourseStep } from '../server/deps';
 
 export type GridSort = 'name' | 'progress' | 'activity';
@@ -60,12 +62,14 @@ export async function loadGrid(
   steps: CourseStep[],
   query: GridQuery,
   now = Date.now(),
+  /** Only these learners' rows (a live update); the per-step counts then cover only them. */
+  only?: string[],
 ): Promise<GridModel> {
   const [rows, latest, repeated, passes] = await Promise.all([
-    cohortGrid(db, cohortId),
-    latestSubmissions(db, cohortId),
-    repeatedFailures(db, cohortId, query.attempts),
-    firstPasses(db, cohortId),
+    gridRows(db, cohortId, steps, only),
+    latestSubmissions(db, cohortId, only),
+    repeatedFailures(db, cohortId, query.attempts, only),
+    firstPasses(db, cohortId, only),
   ]);
   const repeatedBy = groupBy(repeated, (r) => r.learnerId);
   const progressAt = new Map<string, string>();
@@ -132,4 +136,43 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const map = new Map<string, T[]>();
   for (const item of items) map.set(key(item), [...(map.get(key(item)) ?? []), item]);
   return map;
+}
+
+/** The same rows as the API's grid (store/grid.repository cohortGrid), from the dashboard's faster queries. */
+async function gridRows(
+  db: Db,
+  cohortId: string,
+  steps: CourseStep[],
+  only: string[] | undefined,
+): Promise<GridRow[]> {
+  const [learners, cells] = await Promise.all([
+    learnerRows(db, cohortId, only),
+    latestCells(db, cohortId, only),
+  ]);
+  const slugOf = new Map(steps.map((s) => [s.number, s.slug]));
+  const rows = new Map<string, GridRow>(
+    learners.map((l) => [
+      l.id,
+      {
+        learnerId: l.id,
+        name: l.name,
+        joinedAt: l.joinedAt,
+        lastSubmissionAt: l.lastSubmissionAt,
+        cells: {},
+      },
+    ]),
+  );
+  for (const c of cells) {
+    const slug = slugOf.get(c.stepNumber);
+    const row = rows.get(c.learnerId);
+    if (!slug || !row) continue;
+    row.cells[slug] = {
+      status: c.status,
+      score: c.score,
+      maxScore: c.maxScore,
+      gradedAt: c.gradedAt,
+      submissionId: c.submissionId,
+    };
+  }
+  return [...rows.values()];
 }

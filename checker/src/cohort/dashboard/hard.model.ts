@@ -34,7 +34,7 @@ export async function loadHard(
     new Date(from + i * DAY).toISOString().slice(0, 10),
   );
   const passedByDay = steps.map((step) => {
-    const times = passes.filter((p) => p.step === step.slug).map((p) => p.at.slice(0, 10));
+    const times = passes.filter((p) => p.stepNumber === step.number).map((p) => p.at.slice(0, 10));
     return { step, counts: days.map((d) => times.filter((t) => t <= d).length) };
   });
   return {

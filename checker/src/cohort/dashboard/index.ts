@@ -15,6 +15,7 @@ import { DASHBOARD_CSS } from './assets/styles';
 import { LIVE_JS } from './assets/live-client';
 import { authRoutes } from './auth.routes';
 import { pageRoutes } from './pages.routes';
+import { startClock } from './send';
 import { dashboardSession } from './session';
 import { errorPage } from './views/layout';
 
@@ -96,6 +97,7 @@ export function dashboardRoutes(deps: CohortDeps, auth: passport.Authenticator):
   });
 
   const dashboard = Router();
+  dashboard.use(startClock);
   dashboard.use((_req, res, next) => {
     res.set({
       'Content-Security-Policy':

@@ -18,8 +18,10 @@ import type { Mentor } from '../store/mentors.repository';
 import { loadGrid, parseGridQuery } from './grid.model';
 import { loadHard } from './hard.model';
 import { loadLearner } from './learner.model';
+import { html } from './html';
+import { sendHtml } from './send';
 import { cohortsPage } from './views/cohorts';
-import { gridPage } from './views/grid';
+import { gridPage, learnerRow } from './views/grid';
 import { hardPage } from './views/hard';
 import { learnerPage } from './views/learner';
 
@@ -63,7 +65,7 @@ export function pageRoutes(deps: CohortDeps, csrfToken: (req: Request) => string
   };
 
   router.get('/', async (req, res) => {
-    res.type('html').send(await renderCohorts(req));
+    sendHtml(res, await renderCohorts(req));
   });
 
   router.post('/cohorts', async (req, res) => {
@@ -82,7 +84,27 @@ export function pageRoutes(deps: CohortDeps, csrfToken: (req: Request) => string
     const query = parseGridQuery(req.query as Record<string, unknown>);
     const now = Date.now();
     const grid = await loadGrid(db, cohort.id, steps, query, now);
-    res.type('html').send(gridPage({ ...common(req), cohort, grid, query, now }));
+    sendHtml(res, gridPage({ ...common(req), cohort, grid, query, now }));
+  });
+
+  // Live updates of the grid: just these learners' rows (<tr>s in a <table>), with the page's sort and filter.
+  router.get('/cohorts/:cohortId/rows', async (req, res) => {
+    const cohort = await myCohort(req);
+    const asked = ([] as unknown[]).concat(req.query['learner'] ?? []);
+    const only = asked.filter(
+      (id): id is string => typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id),
+    );
+    const query = parseGridQuery(req.query as Record<string, unknown>);
+    const now = Date.now();
+    const grid = await loadGrid(db, cohort.id, steps, query, now, only.slice(0, 50));
+    sendHtml(
+      res,
+      html`<table>
+        <tbody>
+          ${grid.lines.map((l) => learnerRow(cohort.id, steps, l, now))}
+        </tbody>
+      </table>`.value,
+    );
   });
 
   router.get('/cohorts/:cohortId/export.csv', async (req, res) => {
@@ -96,18 +118,15 @@ export function pageRoutes(deps: CohortDeps, csrfToken: (req: Request) => string
   router.get('/cohorts/:cohortId/hard', async (req, res) => {
     const cohort = await myCohort(req);
     const now = Date.now();
-    res
-      .type('html')
-      .send(
-        hardPage({ ...common(req), cohort, hard: await loadHard(db, cohort.id, steps, now), now }),
-      );
+    const hard = await loadHard(db, cohort.id, steps, now);
+    sendHtml(res, hardPage({ ...common(req), cohort, hard, now }));
   });
 
   router.get('/cohorts/:cohortId/learners/:learnerId', async (req, res) => {
     const { cohort, learner } = await myLearner(req);
     const now = Date.now();
     const model = await loadLearner(db, learner, req.query as Record<string, unknown>);
-    res.type('html').send(learnerPage({ ...common(req), cohort, learner, model, steps, now }));
+    sendHtml(res, learnerPage({ ...common(req), cohort, learner, model, steps, now }));
   });
 
   router.post('/cohorts/:cohortId/learners/:learnerId/notes', async (req, res) => {

@@ -9,17 +9,35 @@ export interface LatestSubmission {
   createdAt: string;
 }
 
+/** Some of the cohort's learners (a live update of their rows), or all of them. */
+export type Only = string[] | undefined;
+const onlyLearners = (column: string, only: Only): [string, string[][]] =>
+  only ? [` and ${column} = any(?)`, [only]] : ['', []];
+
 export async function latestSubmissions(
   db: Db,
   cohortId: string,
+  only?: Only,
 ): Promise<Map<string, LatestSubmission>> {
-  const rows = await db('submissions')
-    .where('cohort_id', cohortId)
-    .distinctOn('learner_id')
-    .orderBy([{ column: 'learner_id' }, { column: 'created_at', order: 'desc' }])
-    .select<
-      { learner_id: string; id: string; status: LatestSubmission['status']; created_at: Date }[]
-    >('learner_id', 'id', 'status', 'created_at');
+  const [filter, bindings] = onlyLearners('l.id', only);
+  // One index probe per learner (submissions by learner_id, created_at), no sort over the cohort.
+  const { rows } = await db.raw<{
+    rows: {
+      learner_id: string;
+      id: string;
+      status: LatestSubmission['status'];
+      created_at: Date;
+    }[];
+  }>(
+    `select l.id as learner_id, s.id, s.status, s.created_at
+       from learners l
+       cross join lateral (
+         select id, status, created_at from submissions
+          where learner_id = l.id order by created_at desc limit 1
+       ) s
+      where l.cohort_id = ?${filter}`,
+    [cohortId, ...bindings],
+  );
   return new Map(
     rows.map((r) => [
       r.learner_id,
@@ -41,24 +59,26 @@ export async function repeatedFailures(
   db: Db,
   cohortId: string,
   attempts: number,
+  only?: Only,
 ): Promise<RepeatedFailure[]> {
+  const [filter, bindings] = onlyLearners('l.id', only);
   const { rows } = await db.raw<{
     rows: { learner_id: string; step_slug: string; check_name: string; n: string }[];
   }>(
-    `with recent as (
-       select s.id, s.learner_id,
-              row_number() over (partition by s.learner_id order by s.created_at desc) as rn
-         from submissions s
-         join results r on r.submission_id = s.id
-        where s.cohort_id = ?
-     )
-     select rc.learner_id, c.step_slug, c.check_name, count(distinct rc.id) as n
-       from recent rc
+    `select l.id as learner_id, c.step_slug, c.check_name, count(distinct rc.id) as n
+       from learners l
+       cross join lateral (
+         select s.id from submissions s
+           join results r on r.submission_id = s.id
+          where s.learner_id = l.id
+          order by s.created_at desc
+          limit ?
+       ) rc
        join check_results c on c.submission_id = rc.id and c.status <> 'pass'
-      where rc.rn <= ?
-      group by rc.learner_id, c.step_slug, c.check_name
+      where l.cohort_id = ?${filter}
+      group by l.id, c.step_slug, c.check_name
      having count(distinct rc.id) >= ?`,
-    [cohortId, attempts, attempts],
+    [attempts, cohortId, ...bindings, attempts],
   );
   return rows.map((r) => ({
     learnerId: r.learner_id,
@@ -71,20 +91,92 @@ export async function repeatedFailures(
 /** When each learner first passed each step (progress over time). */
 export interface FirstPass {
   learnerId: string;
-  step: string;
+  stepNumber: number;
   at: string;
 }
 
-export async function firstPasses(db: Db, cohortId: string): Promise<FirstPass[]> {
+export async function firstPasses(db: Db, cohortId: string, only?: Only): Promise<FirstPass[]> {
+  // Grouped by step number, not slug: no text collation in the aggregate.
   const rows = await db('step_results')
     .where({ cohort_id: cohortId, status: 'pass' })
-    .groupBy('learner_id', 'step_slug')
-    .select<{ learner_id: string; step_slug: string; at: Date }[]>(
+    .modify((q) => void (only && q.whereIn('learner_id', only)))
+    .groupBy('learner_id', 'step_number')
+    .select<{ learner_id: string; step_number: number; at: Date }[]>(
       'learner_id',
-      'step_slug',
+      'step_number',
       db.raw('min(graded_at) as at'),
     );
-  return rows.map((r) => ({ learnerId: r.learner_id, step: r.step_slug, at: r.at.toISOString() }));
+  return rows.map((r) => ({
+    learnerId: r.learner_id,
+    stepNumber: r.step_number,
+    at: r.at.toISOString(),
+  }));
+}
+
+/** Per learner and step number, the step as graded in their latest attempt that included it (the grid's cells). */
+export interface LatestCell {
+  learnerId: string;
+  stepNumber: number;
+  status: 'pass' | 'fail' | 'error';
+  score: number;
+  maxScore: number;
+  gradedAt: string;
+  submissionId: string;
+}
+
+export async function latestCells(db: Db, cohortId: string, only?: Only): Promise<LatestCell[]> {
+  // distinct on (uuid, smallint): sorting by the slug's text collation took most of the grid's time.
+  const rows = await db('step_results')
+    .where('cohort_id', cohortId)
+    .modify((q) => void (only && q.whereIn('learner_id', only)))
+    .distinctOn('learner_id', 'step_number')
+    .orderBy([
+      { column: 'learner_id' },
+      { column: 'step_number' },
+      { column: 'graded_at', order: 'desc' },
+    ])
+    .select<
+      {
+        learner_id: string;
+        step_number: number;
+        status: LatestCell['status'];
+        score: number;
+        max_score: number;
+        graded_at: Date;
+        submission_id: string;
+      }[]
+    >('learner_id', 'step_number', 'status', 'score', 'max_score', 'graded_at', 'submission_id');
+  return rows.map((r) => ({
+    learnerId: r.learner_id,
+    stepNumber: r.step_number,
+    status: r.status,
+    score: r.score,
+    maxScore: r.max_score,
+    gradedAt: r.graded_at.toISOString(),
+    submissionId: r.submission_id,
+  }));
+}
+
+/** The cohort's learners with when they last submitted (the grid's rows). */
+export async function learnerRows(
+  db: Db,
+  cohortId: string,
+  only?: Only,
+): Promise<{ id: string; name: string; joinedAt: string; lastSubmissionAt: string | null }[]> {
+  const { rows } = await db.raw<{
+    rows: { id: string; name: string; joined_at: Date; last_submission_at: Date | null }[];
+  }>(
+    `select l.id, l.name, l.joined_at,
+            (select max(created_at) from submissions s where s.learner_id = l.id) as last_submission_at
+       from learners l where l.cohort_id = ?${onlyLearners('l.id', only)[0]}`,
+    [cohortId, ...onlyLearners('l.id', only)[1]],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    joinedAt: r.joined_at.toISOString(),
+    lastSubmissionAt: r.last_submission_at?.toISOString() ?? null,
+  }));
 }
 
 /** A check as failed in the cohort since a time: how often and by how many learners. */

@@ -16,6 +16,7 @@ export const LIVE_JS = `(function () {
   var running = false;
   var again = false;
   var changed = [];
+  var grid = document.getElementById('grid-region') !== null;
   var words = {
     'learner.joined': 'a learner joined',
     'submission.created': 'a submission arrived',
@@ -38,20 +39,42 @@ export const LIVE_JS = `(function () {
           var fresh = doc.getElementById(regions[i].id);
           if (fresh && fresh.innerHTML !== regions[i].innerHTML) regions[i].innerHTML = fresh.innerHTML;
         }
-        for (var j = 0; j < changed.length; j++) {
-          var row = document.querySelector('tr[data-learner="' + CSS.escape(changed[j]) + '"]');
-          if (row) row.classList.add('flash');
-        }
-        changed = [];
         body.setAttribute('data-live-updated', String(Date.now()));
       })
       .catch(function () { say('Live updates: the page could not be refreshed; reload it.'); })
       .then(function () {
         running = false;
-        if (again) { again = false; schedule(); }
+        if (again) { again = false; schedule(50); }
       });
   }
-  function schedule() { clearTimeout(timer); timer = setTimeout(refresh, 50); }
+  function schedule(delay) { clearTimeout(timer); timer = setTimeout(refresh, delay); }
+  // The grid: the changed learners' rows first (small and fast), the whole grid a moment later (counts, order).
+  var rowsTimer = null;
+  function refreshRows() {
+    var ids = changed.splice(0, changed.length);
+    if (ids.length === 0) return;
+    var tbody = document.querySelector('#grid-region tbody');
+    var query = new URLSearchParams(location.search);
+    ids.forEach(function (id) { query.append('learner', id); });
+    fetch(location.pathname + '/rows?' + query.toString(), { credentials: 'same-origin', headers: { accept: 'text/html' } })
+      .then(function (res) { return res.ok ? res.text() : null; })
+      .then(function (text) {
+        if (text === null || !tbody) return;
+        var doc = new DOMParser().parseFromString(text, 'text/html');
+        ids.forEach(function (id) {
+          var selector = 'tr[data-learner="' + CSS.escape(id) + '"]';
+          var fresh = doc.querySelector(selector);
+          var old = tbody.querySelector(selector);
+          if (fresh) {
+            fresh.classList.add('flash');
+            if (old) old.replaceWith(fresh); else tbody.appendChild(fresh);
+          } else if (old) old.remove();
+        });
+        body.setAttribute('data-live-updated', String(Date.now()));
+      })
+      .catch(function () { schedule(50); });
+    schedule(1500);
+  }
   var source = new EventSource(url);
   source.onopen = function () { say('Live updates: on'); body.setAttribute('data-live', 'on'); };
   source.onerror = function () { say('Live updates: reconnecting…'); };
@@ -59,9 +82,12 @@ export const LIVE_JS = `(function () {
     source.addEventListener(type, function (e) {
       var event = JSON.parse(e.data);
       if (learner && event.learnerId !== learner) return;
-      if (event.learnerId) changed.push(event.learnerId);
       say('Live updates: on · ' + words[type] + ' at ' + new Date(event.createdAt).toLocaleTimeString());
-      schedule();
+      if (grid && event.learnerId) {
+        if (changed.indexOf(event.learnerId) < 0) changed.push(event.learnerId);
+        clearTimeout(rowsTimer);
+        rowsTimer = setTimeout(refreshRows, 30);
+      } else schedule(50);
     });
   });
 })();
