@@ -327,7 +327,7 @@ function markdown(r: Results): string {
     row('where the course is hard', r.hardPageMs, ''),
     '',
     `A result reaching an open dashboard (recordResult to the changed cell in Chromium's DOM, ${r.resultToOpenDashboardMs.n} results): p50 ${r.resultToOpenDashboardMs.p50} ms, p95 ${r.resultToOpenDashboardMs.p95} ms, max ${r.resultToOpenDashboardMs.max} ms (target p95 <= 1000 ms: ${r.targets['liveP95'] ? 'met' : 'NOT met'}).`,
-    'The path: the event row written with the result, the stream polling every 300 ms, the page fetched again and its grid swapped in.',
+    "The path: the event row written with the result, the stream polling every 300 ms, the changed learner's row fetched and swapped in.",
     '',
   ].join('\n');
 }
