@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { descendants } from '../../src/sandbox/process-tree';
 import type { RunResult } from '../../src/results/types';
@@ -23,8 +22,6 @@ interface Ended {
 /** Runs `sandbox check` on the tiny app over fixture steps whose step 2 never ends; `interrupt` sends Ctrl-C once step 1 passed. */
 async function checkWithHang(opts: { timeoutSeconds: number; interrupt: boolean }): Promise<Ended> {
   const tiny = writeTinyApp();
-  const out = mkdtempSync(path.join(os.tmpdir(), 'sandbox-stop-'));
-  const report = path.join(out, 'result.json');
   const args = [
     CLI,
     'check',
@@ -35,18 +32,19 @@ async function checkWithHang(opts: { timeoutSeconds: number; interrupt: boolean 
     'local',
     '--timeout',
     String(opts.timeoutSeconds),
+    // JSON on stdout (no --out), so the live check lines go to stderr, where this test follows them.
     '--format',
     'json',
-    '--out',
-    report,
   ];
   const child = spawn(TSX, args, {
     env: { ...process.env, SANDBOX_STEPS_DIR: STEPS, NO_COLOR: '1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
     let tree: number[] = [];
     let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
       if (tree.length === 0 && stderr.includes('✓ GET /health answers 200')) {
@@ -57,11 +55,10 @@ async function checkWithHang(opts: { timeoutSeconds: number; interrupt: boolean 
     const code = await new Promise<number | null>((resolve) =>
       child.once('exit', (c) => resolve(c)),
     );
-    if (!existsSync(report)) throw new Error(`no report; stderr:\n${stderr}`);
-    return { code, result: JSON.parse(readFileSync(report, 'utf8')) as RunResult, tree };
+    if (!stdout.trim()) throw new Error(`no report; stderr:\n${stderr}`);
+    return { code, result: JSON.parse(stdout) as RunResult, tree };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    rmSync(out, { recursive: true, force: true });
     tiny.remove();
   }
 }
