@@ -100,7 +100,7 @@ it('init, join, submit --wait: queued, grading, the check summary, the checkerâ€
     expect.stringMatching(/queued[\s\S]*grading/),
   ]);
   expect(submitted.stdout).toMatch(/FAIL Step 1: Hello, server/);
-  expect(submitted.stdout).toMatch(/score 0\/13/);
+  expect(submitted.stdout).toMatch(/score 0\/\d+/);
   // The token stays out of the workspace and its git tree.
   const grep = spawnSync('grep', ['-r', 'sbl_', workspace], { encoding: 'utf8' });
   expect(grep.stdout).toBe('');

@@ -22,6 +22,18 @@ let redis: ChildProcess;
 let redisPort: number;
 let workerEnv: Record<string, string>;
 const workers: WorkerProcess[] = [];
+/** Every worker started, killed ones included: their logs name the infrastructure retries. */
+const spawned: WorkerProcess[] = [];
+const started = async (w: Promise<WorkerProcess>): Promise<WorkerProcess> => {
+  const worker = await w;
+  spawned.push(worker);
+  return worker;
+};
+/** Attempts that failed for infrastructure reasons (the checker's exit 2, e.g. an image pruned by a concurrent run) or lost their lock under load, as the workers logged them. */
+const infraRetries = (id: string): number =>
+  spawned
+    .flatMap((w) => w.output().split('\n'))
+    .filter((l) => l.includes(`submission ${id}: attempt`)).length;
 let mentor: Awaited<ReturnType<typeof mentorWithCohort>>;
 
 function startRedis(): Promise<ChildProcess> {
@@ -56,7 +68,7 @@ beforeAll(async () => {
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     SANDBOX_QUEUE_PREFIX: service.queuePrefix,
     // A killed worker's job is taken over after about this long (the default is 30 s).
-    SANDBOX_WORKER_LOCK_MS: '6000',
+    SANDBOX_WORKER_LOCK_MS: '10000',
   };
 });
 
@@ -117,7 +129,7 @@ const graded = (r: Row): boolean => r.result_status !== null;
 const pidOf = (worker: string | null): number => Number(worker?.split(':').pop());
 
 it('two workers share the queue, both take jobs; a failing grade is recorded once, never retried; SIGTERM finishes the grading in hand', async () => {
-  workers.push(await spawnWorker(workerEnv), await spawnWorker(workerEnv));
+  workers.push(await started(spawnWorker(workerEnv)), await started(spawnWorker(workerEnv)));
   const ada = await joinAs(service, mentor.inviteCode, 'ada');
   const bob = await joinAs(service, mentor.inviteCode, 'bob');
   const ids = [await submit(ada.token, 'ada-1'), await submit(bob.token, 'bob-1')];
@@ -129,21 +141,17 @@ it('two workers share the queue, both take jobs; a failing grade is recorded onc
   // The grading in hand finished on the worker that got SIGTERM.
   expect(pidOf(rows[0]!.result_worker)).toBe(first.pid);
   expect(new Set(rows.map((r) => r.result_worker)).size).toBe(2);
-  const logs = workers.map((w) => w.output()).join('\n');
   ids.forEach((id, i) => {
     const r = rows[i]!;
     expect([r.status, r.result_status, r.exit_code]).toEqual(['graded', 'fail', 1]);
     // Graded once: a failing grade is never retried (only an infrastructure failure, logged, would be).
-    const infraRetries = logs
-      .split('\n')
-      .filter((l) => l.includes(`submission ${id}: attempt`)).length;
-    expect([id, r.attempts, logs]).toEqual([id, 1 + infraRetries, logs]);
+    expect(r.attempts).toBe(1 + infraRetries(id));
   });
   workers.splice(workers.indexOf(first), 1);
 });
 
 it('a worker SIGKILLed mid-grade: the other takes the job over, one result is recorded, the killed grading stops', async () => {
-  workers.push(await spawnWorker(workerEnv));
+  workers.push(await started(spawnWorker(workerEnv)));
   const cy = await joinAs(service, mentor.inviteCode, 'cy');
   const id = await submit(cy.token, 'cy-1');
   const grading = await until(id, (r) => r.status === 'grading', 120_000);
@@ -156,7 +164,9 @@ it('a worker SIGKILLed mid-grade: the other takes the job over, one result is re
   workers.splice(workers.indexOf(victim), 1);
   const done = await until(id, graded, 300_000);
   expect(pidOf(done.result_worker)).not.toBe(victim.pid);
-  expect(done.attempts).toBe(2);
+  // Its second attempt is the takeover (logged as a lost attempt), plus any infrastructure retry.
+  expect(done.attempts).toBe(1 + infraRetries(id));
+  expect(done.attempts).toBeGreaterThanOrEqual(2);
   const results = await service
     .db('results')
     .where('submission_id', id)
@@ -180,16 +190,18 @@ it('Redis restarted (its jobs lost) with submissions waiting: the reconciler que
   redis.kill('SIGKILL');
   await new Promise((r) => redis.once('exit', r));
   redis = await startRedis();
-  workers.push(await spawnWorker(workerEnv, 2));
+  workers.push(await started(spawnWorker(workerEnv, 2)));
   for (const id of ids) {
     const r = await until(id, graded, 300_000);
-    expect([r.result_status, r.attempts]).toEqual(['fail', 1]);
+    expect([r.result_status, r.attempts]).toEqual(['fail', 1 + infraRetries(id)]);
   }
 });
 
 it('the checker unable to grade (exit 2) is retried with backoff, then recorded once as an error', async () => {
   // A worker machine without the course's steps: every grading exits 2 before any learner code runs.
-  const broken = await spawnWorker({ ...workerEnv, SANDBOX_STEPS_DIR: '/nonexistent-steps' });
+  const broken = await started(
+    spawnWorker({ ...workerEnv, SANDBOX_STEPS_DIR: '/nonexistent-steps' }),
+  );
   workers.push(broken);
   for (const w of workers.filter((x) => x !== broken)) {
     w.child.kill('SIGTERM');

@@ -69,6 +69,10 @@ export async function startWorker(
     },
   );
   worker.on('error', () => undefined); // Redis away: the worker reconnects by itself
+  // A job whose lock was not renewed in time (its worker died, or stalled under load) goes back to the queue.
+  worker.on('stalled', (jobId) =>
+    opts.log(`submission ${jobId}: attempt lost (its lock expired), queued again`),
+  );
   worker.on('failed', (job, e) => {
     if (job)
       opts.log(
