@@ -16,6 +16,7 @@ import {
   sweepFirewallRules,
   useEngine,
 } from '../src/engine';
+import { sweepBuildContexts } from '../src/engine/build/context';
 import { engine } from '../src/engine/client';
 
 // The image build of `--runtime container` as a hostile learner writes it: one shared workspace
@@ -24,7 +25,7 @@ jest.setTimeout(300_000);
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'hostile-build');
 const NONE = { containers: 0, networks: 0, volumes: 0 };
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-build-'));
+let tmp = '';
 const built: string[] = [];
 
 /** A copy of the fixture, plus the attacks that need this machine's paths. */
@@ -124,6 +125,7 @@ describe('container runtime: a hostile image build is contained', () => {
     // Under CI and locally alike, no engine is a failure that says how to get one (never a silent skip).
     if (!(await findEngine())) throw new Error(ENGINE_SETUP_HINT);
     await useEngine();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-build-'));
     trap = await listener();
     // A root-only file next to the workspace, and every way a workspace can point at it.
     secret = path.join(tmp, 'secret.json');
@@ -154,7 +156,7 @@ describe('container runtime: a hostile image build is contained', () => {
         .getImage(i)
         .remove()
         .catch(() => undefined);
-    fs.rmSync(tmp, { recursive: true, force: true });
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     // Nothing of this process's builds is left: containers, networks, firewall rules.
     expect(await countOwnedBy(process.pid)).toEqual(NONE);
     expect(sandboxFirewallRules(process.pid)).toEqual([]);
@@ -232,6 +234,12 @@ describe('container runtime: a hostile image build is contained', () => {
     expect(e.code).toBe('BUILD_FAILED');
     expect(e.message).toContain('npm could not install your dependencies');
     expect(trap.hits()).toBe(0);
+  });
+
+  it('removes the build context of a checker that died in the middle of a build', () => {
+    const left = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-build-999999-1-'));
+    expect(sweepBuildContexts()).toBeGreaterThanOrEqual(1);
+    expect(fs.existsSync(left)).toBe(false);
   });
 
   it('removes the firewall rules of a checker that died', () => {

@@ -10,7 +10,7 @@ import { LABEL, LABEL_CACHE } from '../labels';
 import type { ContainerLimits } from '../limits';
 import { createNetwork } from '../network';
 import { removeLabelled } from '../sweep';
-import { makeBuildContext, type BuildContext } from './context';
+import { makeBuildContext, sweepBuildContexts, type BuildContext } from './context';
 import { DEPS_IMAGE_REPO, imageExists, pruneImageCache, WORKSPACE_IMAGE_REPO } from './image-cache';
 import { runStage, type StageOptions } from './stage';
 
@@ -129,6 +129,7 @@ export async function buildWorkspaceImage(workspace: string, opts: BuildOptions)
   const docker = await engine();
   // A killed checker's build containers, networks and firewall rules go before this build adds its own.
   await removeLabelled({ orphansOnly: true }).catch(() => undefined);
+  sweepBuildContexts();
   const salt = [
     opts.images.node,
     readFileSync(path.join(scriptsDir(), 'deps.sh'), 'utf8'),

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SetupError } from '../../app/setup-error';
+import { orphaned, ownerTag } from '../../sandbox/owner';
 import { isGenerated, TOOL_CONFIG_FILES } from '../../workspace/generated';
 import { allowListedCourseFiles, courseRoot } from '../course-files';
 import { courseDevDependencies } from './course-dev-dependencies';
@@ -29,6 +30,21 @@ export interface BuildContext {
   /** What was left out, for the progress line (links pointing outside, special files). */
   readonly refused: string[];
   remove(): void;
+}
+
+/** Build contexts are named after their owner, so a killed checker's are swept (sweepBuildContexts). */
+const CONTEXT_PREFIX = 'sandbox-build-';
+
+/** Removes the build contexts of checkers that are gone (killed in the middle of a build). */
+export function sweepBuildContexts(): number {
+  let removed = 0;
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    if (!name.startsWith(CONTEXT_PREFIX)) continue;
+    if (!orphaned(name.slice(CONTEXT_PREFIX.length))) continue;
+    fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }
 
 export function maxContextBytes(env: NodeJS.ProcessEnv = process.env): number {
@@ -149,7 +165,7 @@ function addCourseDevDependencies(workspace: string, appDir: string, hash: Hash)
 
 export function makeBuildContext(workspace: string, salt: string): BuildContext {
   const from = fs.realpathSync(workspace);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-build-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${CONTEXT_PREFIX}${ownerTag()}-`));
   fs.chmodSync(dir, 0o755); // the stages read it as uid 10001 through a read-only mount
   const appDir = path.join(dir, 'app');
   const depsDir = path.join(dir, 'deps');
