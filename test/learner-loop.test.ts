@@ -174,18 +174,18 @@ describe("the learner's loop from inside the workspace", () => {
   it('npm run check from a subfolder grades the workspace, prints each check once and records the run', async () => {
     const r = await npmRun(['check', '--', '--step', '1', '--services', 'local'], subfolder);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('FAIL Step 1: Hello, server (hello-server)  0/13');
+    expect(r.stdout).toMatch(/FAIL Step 1: Hello, server \(hello-server\) {2}0\/\d+/);
     expect(r.stdout).toMatch(
       /Next: fix ".+" \(steps\/01-hello-server\/README\.md\), then run `npm run check -- --step 1`/,
     );
     expect(r.stderr).not.toMatch(/^\s+[✓✗!] /m); // the report lists the checks; the live lines do not repeat them
     const recorded = JSON.parse(progress()) as { steps: Record<string, { maxScore: number }> };
-    expect(recorded.steps['hello-server']?.maxScore).toBe(13);
+    expect(recorded.steps['hello-server']?.maxScore).toBeGreaterThanOrEqual(13);
   }, 160_000);
 
   it('status, hint and solution work from the subfolder and say the commands that work there', async () => {
     const status = await npmRun(['sandbox', '--', 'status'], subfolder);
-    expect(status.stdout).toMatch(/✗\s+1 hello-server\s+0\/13\s+failing/);
+    expect(status.stdout).toMatch(/✗\s+1 hello-server\s+0\/\d+\s+failing/);
     expect(status.stdout).toContain('check: `npm run check -- --step 1`');
     const hint = await npmRun(['sandbox', '--', 'hint'], subfolder);
     expect(hint.stdout).toContain('Hint 1 of 3 (new)');
@@ -224,7 +224,7 @@ describe("the learner's loop from inside the workspace", () => {
       writeFileSync(join(dir, 'slow.js'), 'setTimeout(() => {}, 60000);\n');
       writeFileSync(
         join(dir, 'server.js'),
-        'require("node:http").createServer().listen(process.env.PORT);\n',
+        'require("node:http").createServer((q, s) => s.end("{}")).listen(process.env.PORT);\n',
       );
       writeFileSync(
         join(dir, 'package.json'),
@@ -239,7 +239,7 @@ describe("the learner's loop from inside the workspace", () => {
           },
         }),
       );
-      await expectCleanInterrupt(dir, /npm (install|ci)\.\.\./, 'SIGTERM', undefined, dir);
+      await expectCleanInterrupt(dir, /npm (install|ci)\b[^\n]*\.\.\./, 'SIGTERM', undefined, dir);
     }, 160_000);
 
     it('during the build (SIGINT)', async () => {
