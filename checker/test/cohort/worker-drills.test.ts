@@ -1,5 +1,7 @@
 import { ENGINE_SETUP_HINT, findEngine } from '../../src/engine';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import { stillAlive } from '../support/leftovers';
 import { freePort } from '../../src/services/ports';
 import { findRedisServer } from '../../src/services/binaries';
@@ -34,6 +36,7 @@ const infraRetries = (id: string): number =>
   spawned
     .flatMap((w) => w.output().split('\n'))
     .filter((l) => l.includes(`submission ${id}: attempt`)).length;
+let killedPid = 0;
 let mentor: Awaited<ReturnType<typeof mentorWithCohort>>;
 
 function startRedis(): Promise<ChildProcess> {
@@ -158,7 +161,8 @@ it('two workers share the queue, both take jobs; a failing grade is recorded onc
 });
 
 it('a worker SIGKILLed mid-grade: the other takes the job over, one result is recorded, the killed grading stops', async () => {
-  workers.push(await started(spawnWorker(workerEnv)));
+  // Two workers: the one that will be killed and the one that takes over.
+  while (workers.length < 2) workers.push(await started(spawnWorker(workerEnv)));
   const cy = await joinAs(service, mentor.inviteCode, 'cy');
   const id = await submit(cy.token, 'cy-1');
   const grading = await until(id, (r) => r.status === 'grading', 120_000);
@@ -166,6 +170,7 @@ it('a worker SIGKILLed mid-grade: the other takes the job over, one result is re
   await new Promise((r) => setTimeout(r, 1500)); // well into the grading
   const orphans = childrenOf(victim.pid);
   expect(orphans.length).toBeGreaterThan(0);
+  killedPid = victim.pid;
   victim.child.kill('SIGKILL');
   await victim.exited;
   workers.splice(workers.indexOf(victim), 1);
@@ -198,6 +203,10 @@ it('Redis restarted (its jobs lost) with submissions waiting: the reconciler que
   await new Promise((r) => redis.once('exit', r));
   redis = await startRedis();
   workers.push(await started(spawnWorker(workerEnv, 2)));
+  // The SIGKILLed worker's submission folder was swept by the worker that started after it.
+  expect(
+    readdirSync(os.tmpdir()).filter((n) => n.startsWith(`sandbox-submission-${killedPid}-`)),
+  ).toEqual([]);
   for (const id of ids) {
     const r = await until(id, graded, 300_000);
     expect([r.result_status, r.attempts]).toEqual(['fail', 1 + infraRetries(id)]);

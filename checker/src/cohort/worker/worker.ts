@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { pidAlive } from '../../services/local-postgres';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker, type Job } from 'bullmq';
@@ -47,12 +48,26 @@ function errorResult(submission: Submission, code: string, message: string): Run
   };
 }
 
+const SUBMISSION_DIR_PREFIX = 'sandbox-submission-';
+
+/** Removes the submission folders of workers on this machine that died without cleaning up. */
+async function sweepDeadWorkersFolders(): Promise<void> {
+  for (const name of await readdir(os.tmpdir()).catch(() => [] as string[])) {
+    const pid = Number(/^sandbox-submission-(\d+)-/.exec(name)?.[1]);
+    if (pid && pid !== process.pid && !pidAlive(pid))
+      await rm(path.join(os.tmpdir(), name), { recursive: true, force: true }).catch(
+        () => undefined,
+      );
+  }
+}
+
 /** A BullMQ worker on the grading queue; stop() lets gradings in hand finish (up to drainMs), then hands them back. */
 export async function startWorker(
   opts: WorkerOptions,
 ): Promise<{ stop(): Promise<void>; name: string }> {
   const db = createDb(opts.databaseUrl, Math.max(4, opts.concurrency + 2));
   await migrateLatest(db);
+  await sweepDeadWorkersFolders();
   const name = workerName();
   const stopping = new AbortController();
   const lockMs = opts.lockMs ?? Number(process.env['SANDBOX_WORKER_LOCK_MS'] ?? 30_000);
@@ -109,7 +124,8 @@ async function gradeJob(
       contained: result.runtime?.contained ?? null,
       durationMs,
     });
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sandbox-submission-'));
+  // The worker's pid in the name: a worker that was SIGKILLed leaves its folder to the next worker's sweep.
+  const dir = await mkdtemp(path.join(os.tmpdir(), `${SUBMISSION_DIR_PREFIX}${process.pid}-`));
   try {
     const archive = await archiveOf(db, submission.id);
     if (!archive) throw new InfrastructureError('the submission has no stored archive');
