@@ -3,7 +3,11 @@ const swc = [
   '@swc/jest',
   { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
 ];
-const base = { testEnvironment: 'node', transform: { '^.+\\.ts$': swc } };
+const base = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc },
+  setupFiles: ['<rootDir>/test/jest-preload.js'],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {
