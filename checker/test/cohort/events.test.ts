@@ -96,3 +96,14 @@ it('a mentor sees joins, submissions and notes as they happen, and resumes after
     'note.created',
   ]);
 });
+
+it('a cohort name with line breaks cannot forge events in the stream', async () => {
+  service ??= await startTestService();
+  const forged = 'Evil\n\nid: 1\nevent: note.created\ndata: {"type":"forged","learnerId":null}\n';
+  const mentor = await mentorWithCohort(service, forged);
+  const stream = await fetch(`${service.url}/api/cohorts/${mentor.cohortId}/events`, {
+    headers: { authorization: `Bearer ${mentor.token}` },
+  });
+  expect(stream.status).toBe(200);
+  expect(await readEvents(stream, 1, 1_500)).toEqual([]);
+});

@@ -28,7 +28,8 @@ export function eventRoutes(deps: CohortDeps): Router {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    res.write(`retry: 2000\n: connected to ${cohort.name}\n\n`);
+    // A comment line ends at the first line break: a cohort name with one could forge events.
+    res.write(`retry: 2000\n: connected to ${JSON.stringify(cohort.name)}\n\n`);
     let closed = false;
     let polling = false;
     const poll = async (): Promise<void> => {
