@@ -11,10 +11,13 @@ import {
   countOwnedBy,
   ENGINE_SETUP_HINT,
   findEngine,
+  holdImage,
+  pruneImageCache,
   resolveImages,
   sandboxFirewallRules,
   sweepFirewallRules,
   useEngine,
+  WORKSPACE_IMAGE_REPO,
 } from '../src/engine';
 import { sweepBuildContexts } from '../src/engine/build/context';
 import { engine } from '../src/engine/client';
@@ -286,5 +289,35 @@ describe('container runtime: a hostile image build is contained', () => {
       if (saved === undefined) delete process.env.SANDBOX_IMAGE_CACHE;
       else process.env.SANDBOX_IMAGE_CACHE = saved;
     }
+  });
+
+  it('never prunes an image a concurrent run holds (the prune skips it; released, it goes)', async () => {
+    const docker = await engine();
+    // An image of its own (a workspace image's tag is its only one), made from the redis image.
+    const base = await docker.createContainer({
+      Image: resolveImages().redis,
+      Entrypoint: ['/bin/true'],
+      Labels: { 'backend-sandbox': 'true' },
+    });
+    const tag = `hold-test-${randomBytes(4).toString('hex')}`;
+    await base.commit({ repo: WORKSPACE_IMAGE_REPO, tag, changes: `LABEL hold-test=${tag}` });
+    await base.remove({ force: true });
+    const held = `${WORKSPACE_IMAGE_REPO}:${tag}`;
+    const exists = (): Promise<boolean> =>
+      docker
+        .getImage(held)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        );
+    const hold = await holdImage(docker, held, `hold-test-${tag}`);
+    expect(hold).toBeDefined();
+    expect(await pruneImageCache(docker, { workspace: 0, deps: 3 })).not.toContain(held);
+    expect(await exists()).toBe(true);
+    await hold?.release();
+    expect(await pruneImageCache(docker, { workspace: 0, deps: 3 })).toContain(held);
+    expect(await exists()).toBe(false);
+    expect(await holdImage(docker, held, `hold-test-${tag}`)).toBeUndefined();
   });
 });

@@ -1,12 +1,13 @@
 // The container engine's plumbing, as the rest of the checker uses it. The learner's code runs in
 // two places here: the build stage (build/) and the app container (app-container.ts).
-export { ENGINE_SETUP_HINT, findEngine, useEngine } from './client';
+export { engine, ENGINE_SETUP_HINT, findEngine, useEngine } from './client';
 export { resolveImages, OFFICIAL_IMAGES, localImagesFile, type SandboxImages } from './images';
 export { containerLimits, type ContainerLimits } from './limits';
 export { buildWorkspaceImage } from './build/build-image';
 export {
   cachedImages,
   DEPS_IMAGE_REPO,
+  holdImage,
   imageCacheCaps,
   pruneImageCache,
   WORKSPACE_IMAGE_REPO,

@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { LogBuffer } from '../app/log-buffer';
 import { SetupError } from '../app/setup-error';
 import {
   buildWorkspaceImage,
   containerLimits,
+  engine,
   firewallAvailable,
+  holdImage,
   prepareContainerRuntime,
   resolveImages,
   useEngine,
@@ -40,21 +43,33 @@ export function containerDescription(): RuntimeDescription {
 export function containerAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRuntime {
   let image: string | undefined;
   let runtime: ContainerRuntime | undefined;
+  let hold: { release(): Promise<void> } | undefined;
   let disposed = false;
+  const build = (): Promise<string> =>
+    buildWorkspaceImage(ws.dir, {
+      images: resolveImages(),
+      limits: containerLimits(),
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+    });
   return {
     description: containerDescription(),
     async prepare() {
       await useEngine().catch((e: Error) => {
         throw new SetupError('checker', 'NO_ENGINE', e.message);
       });
-      image = await timed(hooks.onTiming, 'setup.build', () =>
-        buildWorkspaceImage(ws.dir, {
-          images: resolveImages(),
-          limits: containerLimits(),
-          ...(hooks.signal ? { signal: hooks.signal } : {}),
-          ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
-        }),
-      );
+      const docker = await engine();
+      const holdId = `hold-${randomBytes(4).toString('hex')}`;
+      image = await timed(hooks.onTiming, 'setup.build', async () => {
+        // A concurrent run's cache prune may remove the image between its build (or reuse) and
+        // the hold: then it is built once more, and held at once.
+        for (let attempt = 1; ; attempt++) {
+          const built = await build();
+          hold = await holdImage(docker, built, holdId);
+          if (hold || attempt === 2) return built;
+        }
+      });
+      if (disposed) await hold?.release();
     },
     async connect(services, vars) {
       if (!image) throw new Error('connect() before prepare()');
@@ -74,6 +89,7 @@ export function containerAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRunt
     async dispose() {
       disposed = true;
       await runtime?.dispose();
+      await hold?.release();
     },
   };
 }

@@ -175,7 +175,8 @@ export async function buildWorkspaceImage(workspace: string, opts: BuildOptions)
       image,
       'your lifecycle scripts or `npm run build` failed in the build container',
     );
-    await pruneImageCache(docker, undefined, [image, deps]);
+    // Best effort: a prune that cannot list the images now leaves the cache to the next build.
+    await pruneImageCache(docker, undefined, [image, deps]).catch(() => []);
     return image;
   } finally {
     clearTimeout(timer);

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
+import { runLabels } from '../labels';
 
 export const WORKSPACE_IMAGE_REPO = 'localhost/backend-sandbox/workspace';
 export const DEPS_IMAGE_REPO = 'localhost/backend-sandbox/deps';
@@ -28,9 +30,24 @@ interface CachedImage {
   size: number;
 }
 
+/**
+ * The engine's image list. Podman fails the whole listing (500, "image not known") when a
+ * concurrent run removes an image while it is being listed: list again, a few times.
+ */
+async function listImagesSettled(docker: Dockerode): Promise<Dockerode.ImageInfo[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await docker.listImages();
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
 /** The cache's images of one repository, newest first. */
 export async function cachedImages(docker: Dockerode, repo: string): Promise<CachedImage[]> {
-  const all = await docker.listImages();
+  const all = await listImagesSettled(docker);
   return all
     .flatMap((i) =>
       (i.RepoTags ?? [])
@@ -75,4 +92,33 @@ export async function pruneImageCache(
     }
   }
   return removed;
+}
+
+/**
+ * Pins `image` for one run: a created, never started container, which the engine will not let a
+ * concurrent run's prune remove the image under. Labelled like the run's other containers, so a
+ * killed checker's holds are swept with them. Undefined when the image is gone (pruned already).
+ */
+export async function holdImage(
+  docker: Dockerode,
+  image: string,
+  runId: string,
+): Promise<{ release(): Promise<void> } | undefined> {
+  const container = await docker
+    .createContainer({
+      Image: image,
+      name: `sandbox-${runId}-hold-${randomBytes(3).toString('hex')}`,
+      Entrypoint: ['/bin/true'],
+      Labels: runLabels(runId),
+      HostConfig: { NetworkMode: 'none' },
+    })
+    .catch(() => undefined);
+  if (!container) return undefined;
+  return {
+    release: () =>
+      container.remove({ force: true }).then(
+        () => undefined,
+        () => undefined,
+      ),
+  };
 }
