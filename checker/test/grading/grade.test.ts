@@ -75,7 +75,7 @@ describe('grade() when the run cannot be set up', () => {
   });
   afterAll(() => rmSync(broken, { recursive: true, force: true }));
 
-  it('a broken submission fails every selected check with the setup message and logs', () => {
+  it('a broken submission fails every selected check with the setup message, its logs once', () => {
     const r = gradeFixture(broken, ['2']);
     expect(r.status).toBe('fail');
     expect(r.steps.flatMap((s) => s.checks.map((c) => [c.status, c.message]))).toEqual([
@@ -83,7 +83,10 @@ describe('grade() when the run cannot be set up', () => {
       ['fail', 'the app did not start: server.js is missing'],
       ['fail', 'the app did not start: server.js is missing'],
     ]);
-    expect(r.steps[0]?.checks[0]?.details?.logs).toContain('Cannot find module');
+    // The app's output is reported once, with the setup failure, not under each check.
+    expect(r.setupFailure?.message).toContain('server.js is missing');
+    expect(r.setupFailure?.logs).toContain('Cannot find module');
+    expect(r.steps[0]?.checks[0]?.details?.logs).toBeUndefined();
     expect(validate(r)).toEqual([]);
   });
 
