@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { CourseStep } from '../../src/cohort/server/deps';
 import type { Db } from '../../src/cohort/store/db';
+import { checkRowsOf, stepRowsOf } from '../../src/cohort/store/results.repository';
 import { hashToken, newToken } from '../../src/cohort/store/tokens';
 import type { RunResult } from '../../src/results/types';
 
@@ -155,37 +156,11 @@ export async function seedAttempts(
         })),
       );
       const stepRows = batch.flatMap((a, k) =>
-        results[k]!.steps.map((s) => ({
-          submission_id: subs[k]!.id,
-          learner_id: a.learnerId,
-          cohort_id: cohortId,
-          step_number: s.number,
-          step_slug: s.slug,
-          status: s.status,
-          score: s.score,
-          max_score: s.maxScore,
-          graded_at: a.at,
-        })),
+        stepRowsOf({ id: subs[k]!.id, learnerId: a.learnerId, cohortId }, results[k]!, a.at),
       );
       for (let j = 0; j < stepRows.length; j += 1000)
         await trx('step_results').insert(stepRows.slice(j, j + 1000));
-      const checkRows = batch.flatMap((_a, k) =>
-        results[k]!.steps.flatMap((s) =>
-          s.checks.map((c, position) => ({
-            submission_id: subs[k]!.id,
-            step_number: s.number,
-            step_slug: s.slug,
-            position,
-            check_name: c.name,
-            status: c.status,
-            points: c.points,
-            max_points: c.maxPoints,
-            message: c.message,
-            hint: c.hint,
-            log_excerpt: c.details?.logs ?? null,
-          })),
-        ),
-      );
+      const checkRows = batch.flatMap((_a, k) => checkRowsOf(subs[k]!.id, results[k]!));
       for (let j = 0; j < checkRows.length; j += 1000)
         await trx('check_results').insert(checkRows.slice(j, j + 1000));
       const fileRows = batch.flatMap((a, k) =>

@@ -91,34 +91,8 @@ export async function recordResult(
     if (inserted.length === 0) return false;
     const gradedAt = new Date();
     if (result.steps.length > 0)
-      await trx('step_results').insert(
-        result.steps.map((s) => ({
-          submission_id: submission.id,
-          learner_id: submission.learnerId,
-          cohort_id: submission.cohortId,
-          step_number: s.number,
-          step_slug: s.slug,
-          status: s.status,
-          score: s.score,
-          max_score: s.maxScore,
-          graded_at: gradedAt,
-        })),
-      );
-    const checks = result.steps.flatMap((s) =>
-      s.checks.map((c, position) => ({
-        submission_id: submission.id,
-        step_number: s.number,
-        step_slug: s.slug,
-        position,
-        check_name: c.name,
-        status: c.status,
-        points: c.points,
-        max_points: c.maxPoints,
-        message: c.message,
-        hint: c.hint,
-        log_excerpt: c.details?.logs ?? null,
-      })),
-    );
+      await trx('step_results').insert(stepRowsOf(submission, result, gradedAt));
+    const checks = checkRowsOf(submission.id, result);
     for (let i = 0; i < checks.length; i += 500)
       await trx('check_results').insert(checks.slice(i, i + 500));
     await trx('submissions')
@@ -138,4 +112,42 @@ export async function recordResult(
 export async function resultOf(db: Db, submissionId: string): Promise<StoredResult | undefined> {
   const row = await db<ResultRow>('results').where('submission_id', submissionId).first();
   return row ? toStoredResult(row) : undefined;
+}
+
+/** A result's `step_results` rows (one per graded step). */
+export function stepRowsOf(
+  submission: { id: string; learnerId: string; cohortId: string },
+  result: RunResult,
+  gradedAt: Date,
+): Record<string, unknown>[] {
+  return result.steps.map((s) => ({
+    submission_id: submission.id,
+    learner_id: submission.learnerId,
+    cohort_id: submission.cohortId,
+    step_number: s.number,
+    step_slug: s.slug,
+    status: s.status,
+    score: s.score,
+    max_score: s.maxScore,
+    graded_at: gradedAt,
+  }));
+}
+
+/** A result's `check_results` rows (one per check, in the step's order). */
+export function checkRowsOf(submissionId: string, result: RunResult): Record<string, unknown>[] {
+  return result.steps.flatMap((s) =>
+    s.checks.map((c, position) => ({
+      submission_id: submissionId,
+      step_number: s.number,
+      step_slug: s.slug,
+      position,
+      check_name: c.name,
+      status: c.status,
+      points: c.points,
+      max_points: c.maxPoints,
+      message: c.message,
+      hint: c.hint,
+      log_excerpt: c.details?.logs ?? null,
+    })),
+  );
 }
