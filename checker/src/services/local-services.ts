@@ -6,7 +6,8 @@ import { startMailSink, type StartedMailSink } from './mail-sink';
 import { createRedisInspector, type ClosableRedisInspector } from './redis-inspector';
 import { createRunDatabase, sweepOrphanDatabases, type RunDatabase } from './run-database';
 import { timed, type OnTiming } from '../runner/timings';
-import { findWarmPostgres } from './warm-postgres';
+import { findWarmPostgres, WARM_SPARES } from './warm-postgres';
+import { sweepInBackground } from './orphan-sweeps';
 
 export interface LocalServicesOptions {
   /** Admin URL of a Postgres to create the run's database on; otherwise a private cluster is started. */
@@ -51,8 +52,13 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
     for (const step of steps) await step().catch(() => undefined);
   };
   try {
-    // Servers and run dirs of checkers that were SIGKILLed (their owner pid is gone).
-    await sweepOrphanRuns().catch(() => undefined);
+    // What SIGKILLed checkers left (servers, run dirs, run databases) is swept in the background,
+    // off this run's hot path; the run waits for the sweep when it ends, never when it starts.
+    const sweeping = (key: string, sweep: () => Promise<unknown>): void => {
+      const done = sweepInBackground(key, sweep);
+      cleanups.push(() => done);
+    };
+    sweeping('runs', sweepOrphanRuns);
     const postgres = (async (): Promise<{ db: RunDatabase; proxy: FaultProxy }> => {
       let adminUrl = opts.databaseUrl;
       let pg: { port: number } | undefined;
@@ -60,8 +66,9 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
       if (warm) {
         // `sandbox services up`: a private cluster kept between runs; the run still gets its own database.
         pg = warm;
-        adminUrl = warm.adminUrl;
-        await sweepOrphanDatabases(adminUrl).catch(() => undefined);
+        const warmUrl = warm.adminUrl;
+        adminUrl = warmUrl;
+        sweeping(`databases ${warmUrl}`, () => sweepOrphanDatabases(warmUrl));
       } else if (!adminUrl) {
         opts.onProgress?.('Starting Postgres...');
         const started: PrivatePostgres = await timed(opts.onTiming, 'services.postgres', () =>
@@ -71,12 +78,17 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
         pg = started;
         adminUrl = started.adminUrl;
       } else {
-        await sweepOrphanDatabases(adminUrl).catch(() => undefined);
+        const givenUrl = adminUrl;
+        sweeping(`databases ${givenUrl}`, () => sweepOrphanDatabases(givenUrl));
       }
       const runAdminUrl = adminUrl;
       // Private clusters (per run or warm) run with fsync off: FILE_COPY is the fast clone there.
+      // The warm cluster keeps spare clones ready, so a run takes one instead of waiting for a clone.
       const db = await timed(opts.onTiming, 'services.database', () =>
-        createRunDatabase(runAdminUrl, { fileCopy: pg !== undefined }),
+        createRunDatabase(runAdminUrl, {
+          fileCopy: pg !== undefined,
+          spares: warm ? WARM_SPARES : 0,
+        }),
       );
       cleanups.push(() => db.drop());
       const target = pg ? { host: '127.0.0.1', port: pg.port } : hostPort(adminUrl, 5432);

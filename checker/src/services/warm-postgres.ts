@@ -6,12 +6,14 @@ import path from 'node:path';
 import { cacheDir } from './cache-dir';
 import { layoutCluster, pidAlive } from './local-postgres';
 import { canConnect } from './ports';
+import { refillSpares } from './run-database';
 import { ownerAlive, processStart } from '../sandbox/owner';
 
 /**
  * A warm private Postgres that outlives one run (`sandbox services up`), so re-checks skip the
  * cluster start. Runs stay isolated: each still gets its own role and a database cloned from the
- * empty template (FILE_COPY: the cluster runs with fsync off), dropped at the end.
+ * empty template (FILE_COPY: the cluster runs with fsync off), dropped at the end; the clone is
+ * made ahead, as one of WARM_SPARES spares that the next run renames to its own.
  */
 export interface WarmPostgres {
   readonly pid: number;
@@ -24,6 +26,8 @@ export interface WarmPostgres {
 }
 
 const READY_TIMEOUT_MS = 20_000;
+/** Spare clones of the empty template the warm cluster keeps ready for the next runs (run-database.ts). */
+export const WARM_SPARES = 2;
 
 function statePath(): string {
   return cacheDir('services', 'postgres.json');
@@ -81,7 +85,10 @@ export async function startWarmPostgres(): Promise<WarmPostgres> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const log = await readFile(logFile, 'utf8').catch(() => '');
-    if (/ready to accept connections/.test(log)) return state;
+    if (/ready to accept connections/.test(log)) {
+      await refillSpares(state.adminUrl, WARM_SPARES).catch(() => undefined); // the first run takes one
+      return state;
+    }
     if (!pidAlive(pid)) break;
     await new Promise((r) => setTimeout(r, 20));
   }

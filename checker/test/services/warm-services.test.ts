@@ -1,31 +1,55 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { prepareRun } from '../../src/runner/session';
 import { runsDir, sweepOrphanRuns } from '../../src/services/local-postgres';
+import { startLocalServices } from '../../src/services/local-services';
 import { canConnect } from '../../src/services/ports';
 import {
   findWarmPostgres,
   startWarmPostgres,
   stopWarmPostgres,
+  WARM_SPARES,
+  type WarmPostgres,
 } from '../../src/services/warm-postgres';
 import { stillAlive } from '../support/leftovers';
 import { writeTinyApp } from '../support/tiny-app';
 
-async function runDatabases(adminUrl: string): Promise<string[]> {
+async function adminQuery<T>(adminUrl: string, sql: string): Promise<T[]> {
   const c = new Client({ connectionString: adminUrl });
   await c.connect();
   try {
-    const { rows } = await c.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE 'sandbox\\_run\\_${process.pid}\\_%'`,
-    );
-    return rows.map((r) => r.datname);
+    return (await c.query(sql)).rows as T[];
   } finally {
     await c.end();
   }
+}
+
+async function databasesLike(adminUrl: string, pattern: string): Promise<string[]> {
+  const rows = await adminQuery<{ datname: string }>(
+    adminUrl,
+    `SELECT datname FROM pg_database WHERE datname LIKE '${pattern}' ORDER BY datname`,
+  );
+  return rows.map((r) => r.datname);
+}
+
+const runDatabases = (adminUrl: string, pid = process.pid): Promise<string[]> =>
+  databasesLike(adminUrl, `sandbox\\_run\\_${pid}\\_%`);
+
+/** Runs `script` (test/support) with tsx and resolves with its first line of output. */
+async function child(script: string): Promise<{ line: string; proc: ChildProcess }> {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, '..', 'support', script)],
+    // jest's process.env (with this suite's SANDBOX_CACHE_DIR) is not the one spawn passes on by default.
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } },
+  );
+  const [data] = (await once(proc.stdout as Readable, 'data')) as [Buffer];
+  return { line: data.toString().trim(), proc };
 }
 
 describe('sandbox services: a warm private Postgres', () => {
@@ -75,6 +99,84 @@ describe('sandbox services: a warm private Postgres', () => {
     expect(existsSync(warm.runDir)).toBe(false);
     expect(await findWarmPostgres()).toBeUndefined();
   }, 90_000);
+});
+
+describe('run databases on the warm Postgres: spares made ahead, orphans swept in the background', () => {
+  const cache = mkdtempSync(path.join(os.tmpdir(), 'sandbox-warm-cache-'));
+  const saved = process.env['SANDBOX_CACHE_DIR'];
+  let warm: WarmPostgres;
+  beforeAll(async () => {
+    process.env['SANDBOX_CACHE_DIR'] = cache;
+    delete process.env['SANDBOX_WARM_SERVICES'];
+    warm = await startWarmPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await stopWarmPostgres();
+    if (saved === undefined) delete process.env['SANDBOX_CACHE_DIR'];
+    else process.env['SANDBOX_CACHE_DIR'] = saved;
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  it('a run takes a spare as its own database, closed to every other role; the spares are made again', async () => {
+    const oids = async (where: string): Promise<number[]> =>
+      (
+        await adminQuery<{ oid: number }>(
+          warm.adminUrl,
+          `SELECT oid::int AS oid FROM pg_database WHERE ${where} ORDER BY oid`,
+        )
+      ).map((r) => r.oid);
+    const before = await oids(`datname LIKE 'sandbox\\_spare\\_%'`);
+    expect(before).toHaveLength(WARM_SPARES); // `services up` made them
+    const a = await startLocalServices({});
+    const b = await startLocalServices({});
+    try {
+      // A spare made ahead, renamed to the run's own name (a database keeps its oid when renamed).
+      const [own] = await oids(`datname = '${a.databaseName}'`);
+      expect(before).toContain(own);
+      const rows = await adminQuery<{ own: boolean; other: boolean; pub: boolean; owner: string }>(
+        warm.adminUrl,
+        `SELECT has_database_privilege('${a.databaseName}', '${a.databaseName}', 'CONNECT') AS own,
+                has_database_privilege('${b.databaseName}', '${a.databaseName}', 'CONNECT') AS other,
+                has_database_privilege('public', '${a.databaseName}', 'CONNECT') AS pub,
+                pg_get_userbyid(datdba) AS owner
+           FROM pg_database WHERE datname = '${a.databaseName}'`,
+      );
+      expect(rows).toEqual([{ own: true, other: false, pub: false, owner: a.databaseName }]);
+      // The app's URL reaches its database with its own role, through the proxy.
+      const app = new Client({ connectionString: a.appDatabaseUrl });
+      await app.connect();
+      const { rows: who } = await app.query<{ db: string; u: string }>(
+        'SELECT current_database() AS db, current_user AS u',
+      );
+      await app.end();
+      expect(who).toEqual([{ db: a.databaseName, u: a.databaseName }]);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+    expect(await runDatabases(warm.adminUrl)).toEqual([]);
+    const after = await oids(`datname LIKE 'sandbox\\_spare\\_%'`);
+    expect(after).toHaveLength(WARM_SPARES); // made again in the background; dispose waited for it
+    expect(after.filter((oid) => before.includes(oid))).toEqual([]); // both were taken
+  }, 60_000);
+
+  it('the next checker drops the database and role of a SIGKILLed one (the sweep is off the hot path, not gone)', async () => {
+    const killed = await child('database-owner-child.ts');
+    const { database, pid } = JSON.parse(killed.line) as { database: string; pid: number };
+    killed.proc.kill('SIGKILL');
+    await once(killed.proc, 'exit');
+    expect(await runDatabases(warm.adminUrl, pid)).toEqual([database]); // left, as a SIGKILLed checker leaves it
+
+    const next = await child('services-once-child.ts');
+    await once(next.proc, 'exit');
+    expect(next.line).toBe('done');
+    expect(await runDatabases(warm.adminUrl, pid)).toEqual([]);
+    const roles = await adminQuery<{ rolname: string }>(
+      warm.adminUrl,
+      `SELECT rolname FROM pg_roles WHERE rolname = '${database}'`,
+    );
+    expect(roles).toEqual([]);
+  }, 60_000);
 });
 
 describe('sweepOrphanRuns', () => {
