@@ -1,6 +1,16 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { grade } from '../checker/src/runner/grade';
@@ -8,6 +18,9 @@ import { loadPrepareRun } from '../checker/src/runner/prepare';
 import type { PreparedRun } from '../checker/src/runner/run-types';
 import { prepareRun } from '../checker/src/runner/session';
 import { sweepContainedLeftovers } from '../checker/src/sandbox/containment';
+import { dependencyCacheKey } from '../checker/src/sandbox/dependency-cache';
+import { cacheDir } from '../checker/src/services/cache-dir';
+import { readWorkspace } from '../checker/src/workspace/workspace';
 import { fencedUids } from '../checker/src/sandbox/network-fence';
 import { processesOf, RUN_UID_FIRST } from '../checker/src/sandbox/run-user';
 import { REFERENCE, ROOT } from './support/grade-workspace';
@@ -299,4 +312,73 @@ describe('a reference graded next to a hostile run', () => {
       removeWorkspace(dir);
     }
   }, 450_000);
+});
+
+describe('a build that changes an installed dependency, graded twice with the same lock', () => {
+  it('changes only its own copy: the next run links the cached tree, which stays the checker’s and unchanged', async () => {
+    // A workspace outside the course (its dependencies come from npm), with a nonce in its
+    // package.json so the dependency cache entry is this test's own.
+    const nonce = randomBytes(6).toString('hex');
+    const copies: string[] = [];
+    const fresh = (): string => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'hostile-deps-'));
+      cpSync(path.join(HOSTILE_DIR, 'poisons-dependencies'), dir, { recursive: true });
+      const pkgPath = path.join(dir, 'package.json');
+      const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as Record<string, unknown>;
+      writeFileSync(pkgPath, JSON.stringify({ ...pkg, description: `nonce ${nonce}` }));
+      writeFileSync(path.join(dir, 'nonce.txt'), randomBytes(8).toString('hex')); // never a cached build
+      copies.push(dir);
+      return dir;
+    };
+    const graded = async (): Promise<{ probe: Record<string, string>; progress: string[] }> => {
+      const progress: string[] = [];
+      const run = await prepareRun({
+        workspace: fresh(),
+        services: 'local',
+        onProgress: (m) => progress.push(m),
+      });
+      try {
+        const res = await fetch(`${run.context.app.url}/probe`);
+        return { probe: (await res.json()) as Record<string, string>, progress };
+      } finally {
+        await run.dispose();
+      }
+    };
+    const key = dependencyCacheKey(readWorkspace(fresh()));
+    if (!key) throw new Error('the fixture should be cacheable');
+    const cached = path.join(
+      cacheDir('contained-dependencies'),
+      key,
+      'node_modules',
+      'is-number',
+      'index.js',
+    );
+    try {
+      const first = await graded();
+      expect(first.progress).toContain('npm ci --ignore-scripts...');
+      expect(first.probe).toEqual({
+        inPlace: 'written',
+        replaced: 'replaced',
+        isNumber: 'replaced',
+      });
+
+      const second = await graded();
+      expect(second.progress).not.toContain('npm ci --ignore-scripts...');
+      expect(second.probe).toEqual({
+        inPlace: 'EACCES',
+        replaced: 'replaced',
+        isNumber: 'replaced',
+      });
+
+      const st = statSync(cached);
+      expect({ uid: st.uid, groupOrOtherMayWrite: (st.mode & 0o022) !== 0 }).toEqual({
+        uid: 0,
+        groupOrOtherMayWrite: false,
+      });
+      expect(readFileSync(cached, 'utf8')).not.toMatch(/poisoned|replaced/);
+    } finally {
+      copies.forEach(removeWorkspace);
+      rmSync(path.dirname(path.dirname(path.dirname(cached))), { recursive: true, force: true });
+    }
+  }, 240_000);
 });

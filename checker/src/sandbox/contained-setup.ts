@@ -17,6 +17,7 @@ import { cacheDir } from '../services/cache-dir';
 import { workspaceHash } from '../workspace/hash';
 import type { Workspace } from '../workspace/workspace';
 import { baseEnv } from './app-process';
+import { dependencyCacheKey, restoreDependencies, storeDependencies } from './dependency-cache';
 import { BUILD_TIMEOUT_MS, dependenciesResolvable, INSTALL_TIMEOUT_MS } from './install-and-build';
 import type { AppSandbox } from './limits';
 import { chownTree } from './run-dir';
@@ -69,7 +70,8 @@ function failed(r: CommandResult, what: string, code: string, timeoutMs: number)
  * --ignore-scripts, so no script of the workspace or of a package runs with network; then
  * `npm rebuild` runs the packages' own install scripts, and the workspace's own preinstall,
  * install, postinstall and prepare scripts run, as the run's uid, offline. A workspace whose
- * dependencies already resolve (hoisted in the course monorepo) fetches nothing.
+ * dependencies already resolve (hoisted in the course monorepo) fetches nothing. A tree installed
+ * from the same lock before is linked from the checker's cache instead (dependency-cache.ts).
  */
 export async function installContained(s: ContainedSetup): Promise<void> {
   if (!dependenciesResolvable(s.ws)) await fetchAndRebuild(s);
@@ -99,6 +101,11 @@ async function ownLifecycleScripts(s: ContainedSetup): Promise<void> {
 }
 
 async function fetchAndRebuild(s: ContainedSetup): Promise<void> {
+  const key = dependencyCacheKey(s.ws);
+  if (key && (await restoreDependencies(key, s.ws.dir))) {
+    chownTree(s.ws.dir, s.user);
+    return;
+  }
   const verb = s.ws.hasLockFile ? 'ci' : 'install';
   s.onProgress?.(`npm ${verb} --ignore-scripts...`);
   const fetched = await runCommand('npm', [verb, '--ignore-scripts', '--no-audit', '--no-fund'], {
@@ -122,6 +129,7 @@ async function fetchAndRebuild(s: ContainedSetup): Promise<void> {
   } finally {
     sandbox.dispose();
   }
+  if (key) await storeDependencies(key, s.ws.dir);
 }
 
 /**

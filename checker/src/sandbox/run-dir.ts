@@ -55,7 +55,8 @@ export function chownTree(dir: string, user: RunUser): void {
     const p = path.join(dir, name);
     const st = lstatSync(p);
     if (st.isDirectory()) chownTree(p, user);
-    else lchownSync(p, user.uid, user.gid);
+    else if (st.nlink === 1) lchownSync(p, user.uid, user.gid);
+    // A file with other links is shared (a cached dependency): it stays the checker's, read-only.
   }
 }
 

@@ -55,6 +55,16 @@ export function readWorkspaceJson(workspace: string, rel: string): JsonRead {
 }
 
 /** Writes `workspace/rel` (creating its folders inside the workspace) without following any link. */
+/** The text of `workspace/rel` (a regular file, no link on its path, at most 1 MB), or undefined. */
+export function readWorkspaceText(workspace: string, rel: string): string | undefined {
+  try {
+    const text = readNoFollow(verifiedPath(workspace, rel, { create: false }), rel);
+    return typeof text === 'string' ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function writeWorkspaceFile(workspace: string, rel: string, content: string): void {
   replaceFile(verifiedPath(workspace, rel, { create: true }), content);
 }
