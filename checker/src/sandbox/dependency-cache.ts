@@ -27,8 +27,9 @@ const OWN_INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
  * The cache key of a contained run's `node_modules`, or undefined when it may not be shared:
  * the tree must follow from the lock alone (npm ci), every locked package must come from a
  * registry (no `file:`, link or git entry whose content the lock does not pin), and the
- * workspace must run no install script of its own. The key covers package.json, the lock,
- * `.npmrc` and the Node.js version and platform the packages' own install scripts built for.
+ * workspace must run no install script of its own. The key covers package.json, the lock and
+ * the Node.js version and platform the packages' own install scripts built for (the copy has no
+ * `.npmrc`: workspace/generated.ts).
  */
 export function dependencyCacheKey(ws: Workspace): string | undefined {
   if (!ws.hasLockFile) return undefined;
@@ -39,15 +40,11 @@ export function dependencyCacheKey(ws: Workspace): string | undefined {
   const pkg = readWorkspaceText(ws.dir, 'package.json');
   const lock = readWorkspaceText(ws.dir, lockName);
   if (pkg === undefined || lock === undefined || !fromRegistryOnly(lock)) return undefined;
-  const npmrc = existsSync(path.join(ws.dir, '.npmrc')) ? readWorkspaceText(ws.dir, '.npmrc') : '';
-  if (npmrc === undefined) return undefined;
   const h = createHash('sha256')
     .update(`contained-deps-1\0${process.version}\0${process.platform}\0${process.arch}\0`)
     .update(pkg)
     .update('\0')
-    .update(lock)
-    .update('\0')
-    .update(npmrc);
+    .update(lock);
   return h.digest('hex').slice(0, 32);
 }
 
