@@ -9,7 +9,8 @@ import { READY_TIMEOUT_MS, waitUntilReady } from '../runtime/readiness';
 import { runLabels } from './labels';
 import { describeLimits, hostLimits, type ContainerLimits } from './limits';
 
-const APP_PORT = 3000;
+/** When the env sets no PORT (the checker's runs always draw one). */
+const DEFAULT_APP_PORT = 3000;
 
 export interface ContainerAppOptions {
   image: string;
@@ -28,16 +29,19 @@ export class ContainerApp {
   private exited: Promise<AppExit> = Promise.resolve({ code: null, signal: null });
   private address = '';
   private deadline: NodeJS.Timeout | undefined;
+  /** The port the app listens on inside its container: the env's PORT. */
+  private readonly appPort: number;
 
   constructor(
     private readonly docker: Dockerode,
     private readonly opts: ContainerAppOptions,
   ) {
     this.logs = opts.logs ?? new LogBuffer();
+    this.appPort = Number(opts.env.PORT) || DEFAULT_APP_PORT;
   }
 
   get port(): number {
-    return APP_PORT;
+    return this.appPort;
   }
 
   /** The app's address as the host reaches it (its IP on the run's network). */
@@ -46,7 +50,7 @@ export class ContainerApp {
   }
 
   get url(): string {
-    return `http://${this.address}:${APP_PORT}`;
+    return `http://${this.address}:${this.appPort}`;
   }
 
   get running(): boolean {
@@ -63,7 +67,7 @@ export class ContainerApp {
     const { limits } = this.opts;
     const env = {
       ...this.opts.env,
-      PORT: String(APP_PORT),
+      PORT: String(this.appPort),
       HOME: '/tmp',
       NODE_ENV: this.opts.env.NODE_ENV ?? 'production',
     };
@@ -151,7 +155,7 @@ export class ContainerApp {
   private async waitReady(signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
     await waitUntilReady({
       host: this.address,
-      port: APP_PORT,
+      port: this.appPort,
       timeoutMs,
       signal,
       logs: this.logs,

@@ -16,6 +16,10 @@ export interface RunVariables {
   verifyTokenTtlSeconds: number;
   /** MAIL_FROM: a random mailbox on a random .test domain. */
   mailFrom: string;
+  /** PORT inside an app container (1024..65535; the process runtime takes a free host port instead). */
+  containerPort: number;
+  /** The host of PUBLIC_URL: a random name under a reserved top-level domain, never the address the checker calls. */
+  publicHost: string;
 }
 
 const word = (n: number): string =>
@@ -25,6 +29,9 @@ const word = (n: number): string =>
     .replace(/[^a-z0-9]/g, 'x')
     .slice(0, n);
 
+/** Reserved for testing and documentation (RFC 2606/6761): a drawn name never reaches a real host. */
+const PUBLIC_TLDS = ['test', 'example', 'localhost'] as const;
+
 export function drawRunVariables(): RunVariables {
   return {
     jwtSecret: randomBytes(48).toString('base64url').slice(0, 48),
@@ -32,6 +39,8 @@ export function drawRunVariables(): RunVariables {
     wsHeartbeatMs: randomInt(400, 701),
     verifyTokenTtlSeconds: randomInt(8, 12),
     mailFrom: `Sandbox <no-reply-${word(4)}@${word(6)}.test>`,
+    containerPort: randomInt(1024, 65536),
+    publicHost: `${word(8)}.${PUBLIC_TLDS[randomInt(PUBLIC_TLDS.length)]}`,
   };
 }
 
@@ -44,7 +53,7 @@ export function appEnv(services: Services, port: number, v: RunVariables): Recor
     JWT_SECRET: v.jwtSecret,
     SMTP_URL: services.mail.url,
     MAIL_FROM: v.mailFrom,
-    PUBLIC_URL: `http://localhost:${port}`,
+    PUBLIC_URL: `http://${v.publicHost}:${port}`,
     JOB_BACKOFF_MS: String(v.jobBackoffMs),
     BCRYPT_COST: '10', // optional in the contract; the lowest cost the step 3 check accepts keeps grading fast
     WS_HEARTBEAT_MS: String(v.wsHeartbeatMs),

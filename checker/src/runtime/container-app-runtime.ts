@@ -17,9 +17,6 @@ import type { Workspace } from '../workspace/workspace';
 import { appEnv } from './app-env';
 import type { AppRuntime, RuntimeDescription, RuntimeHooks } from './app-runtime';
 
-/** The port the app listens on inside its container (ContainerApp sets PORT to it). */
-const CONTAINER_APP_PORT = 3000;
-
 /**
  * The build stages and the app run in containers (engine/): contained, as long as the host can be
  * firewalled from their networks (iptables, as root); otherwise they could reach this machine's services.
@@ -76,7 +73,7 @@ export function containerAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRunt
       runtime = await prepareContainerRuntime({
         workspace: ws.dir,
         image,
-        env: appEnv(services, CONTAINER_APP_PORT, vars),
+        env: appEnv(services, vars.containerPort, vars),
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
       });
       if (disposed) await runtime.dispose();
