@@ -5,6 +5,7 @@ import { CheckFailure } from './failure';
 
 export { check } from './check';
 export * from './assert';
+export { randomText } from './data';
 export type * from './api';
 export { CheckFailure, isCheckFailure } from './failure';
 

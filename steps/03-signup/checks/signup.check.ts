@@ -6,6 +6,7 @@ import {
   expectRace,
   expectStatus,
   is,
+  randomText,
   sandbox,
 } from '@sandbox/harness';
 import { newCredentials } from './users';
@@ -52,10 +53,19 @@ check(
     const { app } = sandbox();
     const good = newCredentials('valid');
     const cases: { json: unknown; fields: string[] }[] = [
-      { json: { email: 'not-an-email', password: good.password }, fields: ['email'] },
-      { json: { email: good.email, password: 'short7!' }, fields: ['password'] },
-      { json: { email: good.email, password: 'p'.repeat(73) }, fields: ['password'] },
-      { json: { email: `${'a'.repeat(250)}@ex.test`, password: good.password }, fields: ['email'] },
+      {
+        json: { email: sandbox().unique('no-at-sign'), password: good.password },
+        fields: ['email'],
+      },
+      { json: { email: good.email, password: randomText(7) }, fields: ['password'] },
+      { json: { email: good.email, password: randomText(73) }, fields: ['password'] },
+      {
+        json: {
+          email: `${randomText(250).toLowerCase()}@${sandbox().unique('mail')}.test`,
+          password: good.password,
+        },
+        fields: ['email'],
+      },
       { json: { email: 42, password: ['x'] }, fields: ['email', 'password'] },
       { json: {}, fields: ['email', 'password'] },
     ];
@@ -75,7 +85,7 @@ check(
       );
     }
     const edge = await app.http.post('/auth/signup', {
-      json: { email: good.email, password: 'p'.repeat(72) },
+      json: { email: good.email, password: randomText(72) },
     });
     expectStatus(edge, 201);
   },

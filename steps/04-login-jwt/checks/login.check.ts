@@ -10,7 +10,7 @@ import {
   is,
   sandbox,
 } from '@sandbox/harness';
-import { signUp } from '../../03-signup/checks/users';
+import { newCredentials, signUp } from '../../03-signup/checks/users';
 
 const lesson = '(steps/04-login-jwt/README.md)';
 
@@ -120,13 +120,13 @@ check(
     const { app } = sandbox();
     expectErrorBody(await app.http.post('/auth/login', { json: {} }), 400, 'VALIDATION_FAILED');
     expectErrorBody(
-      await app.http.post('/auth/login', { json: { email: 'someone@example.test' } }),
+      await app.http.post('/auth/login', { json: { email: newCredentials('someone').email } }),
       400,
       'VALIDATION_FAILED',
     );
     expectErrorBody(
       await app.http.post('/auth/login', {
-        json: { email: `${sandbox().unique('n')}@example.test`, password: 12345678 },
+        json: { email: newCredentials('n').email, password: 12345678 },
       }),
       400,
       'VALIDATION_FAILED',

@@ -1,5 +1,12 @@
 import jwt from 'jsonwebtoken';
-import { check, expectErrorBody, expectStatus, inCase, sandbox } from '@sandbox/harness';
+import {
+  check,
+  expectErrorBody,
+  expectStatus,
+  inCase,
+  randomText,
+  sandbox,
+} from '@sandbox/harness';
 import { newUser } from './session';
 
 const lesson = '(steps/04-login-jwt/README.md)';
@@ -24,7 +31,10 @@ check(
     const claims = { sub: user.id, jti: sandbox().unique('jti') };
     const cases: [string, Record<string, string>][] = [
       ['no Authorization header', {}],
-      ['a malformed token', { Authorization: 'Bearer not.a.jwt' }],
+      [
+        'a malformed token',
+        { Authorization: `Bearer ${randomText(12)}.${randomText(20)}.${randomText(8)}` },
+      ],
       ['a token without the Bearer scheme', { Authorization: user.token }],
       [
         'an expired token',

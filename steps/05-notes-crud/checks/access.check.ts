@@ -31,7 +31,8 @@ check(
       ['DELETE', `/notes/${note.id}`],
     ];
     for (const [method, path] of routes) {
-      const json = method === 'POST' || method === 'PATCH' ? { title: 'sneaky' } : undefined;
+      const json =
+        method === 'POST' || method === 'PATCH' ? { title: sandbox().unique('sneaky') } : undefined;
       expectErrorBody(
         await app.http.request(method, path, json ? { json } : {}),
         401,
@@ -60,10 +61,11 @@ check(
     const { app } = sandbox();
     const alice = await newUser();
     const bob = await newUser();
-    const note = await createNote(alice.token, { body: 'private' });
+    const secret = sandbox().unique('private');
+    const note = await createNote(alice.token, { body: secret });
     const probes: [string, string, object | undefined][] = [
       ['GET', `/notes/${note.id}`, undefined],
-      ['PATCH', `/notes/${note.id}`, { title: 'taken over' }],
+      ['PATCH', `/notes/${note.id}`, { title: sandbox().unique('taken-over') }],
       ['DELETE', `/notes/${note.id}`, undefined],
     ];
     for (const [method, path, json] of probes) {
@@ -81,7 +83,7 @@ check(
     const still = await app.http.get(`/notes/${note.id}`, { token: alice.token });
     expectStatus(still, 200);
     expectJsonBody(still, {
-      note: { title: note.title, body: 'private', updatedAt: note.updatedAt },
+      note: { title: note.title, body: secret, updatedAt: note.updatedAt },
     });
     for (const id of [randomUUID(), 'not-a-uuid', '1', "1' OR '1'='1"]) {
       for (const method of ['GET', 'PATCH', 'DELETE']) {
@@ -89,7 +91,7 @@ check(
           expectErrorBody(
             await app.http.request(method, `/notes/${encodeURIComponent(id)}`, {
               token: alice.token,
-              ...(method === 'PATCH' ? { json: { title: 'x' } } : {}),
+              ...(method === 'PATCH' ? { json: { title: sandbox().unique('x') } } : {}),
             }),
             404,
             'NOT_FOUND',

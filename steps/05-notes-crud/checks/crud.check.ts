@@ -7,6 +7,7 @@ import {
   expectStatus,
   inCase,
   is,
+  randomText,
   sandbox,
   sleep,
 } from '@sandbox/harness';
@@ -30,14 +31,15 @@ check(
     const full = await app.http.post('/notes', { token, json: { title, body } });
     expectStatus(full, 201);
     expectJsonBody(full, { note: is.exactly({ ...noteShape, title, body }) });
-    const bare = await app.http.post('/notes', { token, json: { title: 't'.repeat(200) } });
+    const longest = randomText(200);
+    const bare = await app.http.post('/notes', { token, json: { title: longest } });
     expectStatus(bare, 201);
-    expectJsonBody(bare, { note: { title: 't'.repeat(200), body: '' } });
+    expectJsonBody(bare, { note: { title: longest, body: '' } });
     const bad: [string, unknown][] = [
-      ['no title', { body: 'x' }],
+      ['no title', { body: randomText(8) }],
       ['an empty title', { title: '' }],
-      ['a title of 201 characters', { title: 't'.repeat(201) }],
-      ['a body of 10001 characters', { title, body: 'b'.repeat(10_001) }],
+      ['a title of 201 characters', { title: randomText(201) }],
+      ['a body of 10001 characters', { title, body: randomText(10_001) }],
       ['a numeric title', { title: 42 }],
     ];
     for (const [name, json] of bad) {
@@ -66,9 +68,10 @@ check(
   async () => {
     const { app } = sandbox();
     const { token } = await newUser();
+    const [firstBody, secondBody] = [sandbox().unique('first'), sandbox().unique('second')];
     const created = await app.http.post('/notes', {
       token,
-      json: { title: sandbox().unique('title'), body: 'first body' },
+      json: { title: sandbox().unique('title'), body: firstBody },
     });
     expectStatus(created, 201);
     const note = (created.response.json as { note: Note }).note;
@@ -83,7 +86,7 @@ check(
       note: {
         id: note.id,
         title,
-        body: 'first body',
+        body: firstBody,
         createdAt: note.createdAt,
         updatedAt: is.satisfying(
           `later than ${note.updatedAt}`,
@@ -93,10 +96,10 @@ check(
     });
     const bodyOnly = await app.http.patch(`/notes/${note.id}`, {
       token,
-      json: { body: 'second body' },
+      json: { body: secondBody },
     });
     expectStatus(bodyOnly, 200);
-    expectJsonBody(bodyOnly, { note: { title, body: 'second body' } });
+    expectJsonBody(bodyOnly, { note: { title, body: secondBody } });
     const badPatch = await app.http.patch(`/notes/${note.id}`, { token, json: { title: '' } });
     expectErrorBody(badPatch, 400, 'VALIDATION_FAILED');
     const deleted = await app.http.delete(`/notes/${note.id}`, { token });

@@ -51,7 +51,7 @@ check(
       cursor = page.nextCursor;
       pages += 1;
       // a note added while paging is newer than every cursor: it must neither appear nor shift the pages
-      if (pages === 1) await createNote(token, { title: 'added while paging' });
+      if (pages === 1) await createNote(token, { title: sandbox().unique('added-while-paging') });
       if (pages > 10)
         fail('nextCursor never became null', {
           exchange: ex,

@@ -25,7 +25,7 @@ check(
       );
       const viaSecond = await second.http.post('/notes', {
         token: user.token,
-        json: { title: 'from the second instance' },
+        json: { title: sandbox().unique('from-the-second-instance') },
       });
       const id = String(
         (viaSecond.response.json as { note?: { id?: unknown } } | undefined)?.note?.id,

@@ -6,8 +6,10 @@ import {
   expectStatus,
   fail,
   inCase,
+  randomText,
   sandbox,
 } from '@sandbox/harness';
+import { newCredentials } from '../../03-signup/checks/users';
 
 const lesson = '(steps/09-hardening/README.md)';
 
@@ -20,7 +22,10 @@ check(
   },
   async () => {
     const { app } = sandbox();
-    const big = JSON.stringify({ email: 'big@example.test', password: 'x'.repeat(110 * 1024) });
+    const big = JSON.stringify({
+      email: newCredentials('big').email,
+      password: randomText(110 * 1024),
+    });
     expectErrorBody(
       await app.http.post('/auth/signup', {
         raw: big,
@@ -29,7 +34,10 @@ check(
       413,
       'PAYLOAD_TOO_LARGE',
     );
-    const fine = JSON.stringify({ email: 'not-big', password: 'y'.repeat(60 * 1024) });
+    const fine = JSON.stringify({
+      email: sandbox().unique('not-big'),
+      password: randomText(60 * 1024),
+    });
     const ex = await app.http.post('/auth/signup', {
       raw: fine,
       headers: { 'Content-Type': 'application/json' },
