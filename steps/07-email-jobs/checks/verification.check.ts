@@ -2,6 +2,7 @@ import {
   check,
   expectErrorBody,
   expectJsonBody,
+  expectRace,
   expectShape,
   expectStatus,
   is,
@@ -87,7 +88,9 @@ check(
     expectStatus(unknown, 202);
     expectJsonBody(unknown, is.exactly({}));
     expectErrorBody(
-      await app.http.post('/auth/resend-verification', { json: { email: 'not an email' } }),
+      await app.http.post('/auth/resend-verification', {
+        json: { email: `${sandbox().unique('not')} an email` },
+      }),
       400,
       'VALIDATION_FAILED',
     );
@@ -159,5 +162,26 @@ check(
       1,
       `emails to ${verified.email} (verified, then asked to resend)`,
     );
+  },
+);
+
+check(
+  'concurrent verifications with one token have one winner (200); the others answer 400 INVALID_TOKEN',
+  {
+    concurrent: true,
+    points: 2,
+    hint: `Spend the token in one atomic statement (UPDATE ... SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id), not a SELECT followed by an UPDATE: only the request that changed the row verifies ${lesson}.`,
+  },
+  async () => {
+    const { app } = sandbox();
+    const user = await signUp();
+    const token = verifyToken(await waitForMailTo(user.email));
+    // Eight at once: a read-then-write spend lets several through even on an idle machine.
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        app.http.get(`/auth/verify?token=${encodeURIComponent(token)}`, { timeoutMs: 10_000 }),
+      ),
+    );
+    expectRace(answers, { win: 200, lose: 400, code: 'INVALID_TOKEN' });
   },
 );

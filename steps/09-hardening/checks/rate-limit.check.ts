@@ -1,4 +1,12 @@
-import { check, expectErrorBody, expectHeader, expectStatus, is, sandbox } from '@sandbox/harness';
+import {
+  check,
+  expectErrorBody,
+  expectHeader,
+  expectRace,
+  expectStatus,
+  is,
+  sandbox,
+} from '@sandbox/harness';
 import { signUp } from '../../03-signup/checks/users';
 
 check(
@@ -37,5 +45,28 @@ check(
       }),
       200,
     );
+  },
+);
+
+check(
+  'concurrent login attempts count too: of 10 at once for one email, at most 5 get past the limit',
+  {
+    points: 2,
+    hint: 'Count and compare in one atomic step (Redis INCR then EXPIRE, or rate-limiter-flexible, which does), never a GET followed by a SET: requests that arrive together all read the same count (steps/09-hardening/README.md).',
+    timeoutMs: 20_000,
+  },
+  async () => {
+    const { app } = sandbox();
+    const user = await signUp();
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        app.http.post('/auth/login', {
+          json: { email: user.email, password: `wrong-${i}-${sandbox().unique('pw')}` },
+          timeoutMs: 15_000,
+        }),
+      ),
+    );
+    // The winners answer 401 INVALID_CREDENTIALS (wrong passwords), the refused 429.
+    expectRace(answers, { win: 401, lose: 429, code: 'RATE_LIMITED', winners: 5, atMost: true });
   },
 );

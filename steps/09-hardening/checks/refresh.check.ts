@@ -92,6 +92,12 @@ check(
       401,
       'UNAUTHORIZED',
     );
+    // Every route that needs a token, not only the one that shows the user.
+    expectErrorBody(
+      await app.http.get('/notes', { token: session.accessToken }),
+      401,
+      'UNAUTHORIZED',
+    );
     expectErrorBody(
       await app.http.post('/auth/refresh', { json: { refreshToken: session.refreshToken } }),
       401,
