@@ -58,7 +58,11 @@ export interface RunResult {
   services: ServicesMode;
   runtime: RunRuntime;
   steps: StepResult[];
-  /** Where the time went, in ms: total, setup (setup.*, services.*), jest (jest.start = its startup), step.<slug>, dispose. */
+  /**
+   * Where the time went, in ms: total, setup (setup.*, services.*), jest (started beside the setup;
+   * jest.start = until the first check registered), checks (from the end of the setup to jest's
+   * end), step.<slug> (the sum of its checks' times), dispose.
+   */
   timings?: Record<string, number>;
   /**
    * The app could not be set up (install, build or start failed): every check failed with this

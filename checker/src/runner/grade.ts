@@ -58,6 +58,8 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
   let setupFailure: RunBridge['setupFailure'] = null;
   const timings = new Timings();
   let result: RunResult | undefined;
+  // jest starts and loads the check files while the run is set up; no check begins before that ends.
+  const checks = startChecks(steps, stepsDir, stop, opts, timings);
   try {
     const setupStarted = performance.now();
     try {
@@ -94,11 +96,13 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
     } finally {
       timings.record('setup', performance.now() - setupStarted);
     }
-    const collected = await runChecks(steps, stepsDir, run, setupFailure, stop, opts, timings);
+    const collected = await checks.begin(run, setupFailure);
     result = buildResult(header, steps, collected, stop.reason());
     if (setupFailure) result.setupFailure = setupFailure;
     return result;
   } finally {
+    // A run that could not be graded still lets jest end (every check reports "not run") before it returns.
+    await checks.cancel('the run could not be set up');
     stop.clear();
     const disposeStarted = performance.now();
     if (run) opts.onProgress?.('Stopping the app and the services...');
@@ -111,35 +115,56 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
   }
 }
 
-async function runChecks(
+/** The run's checks under jest, started before the run is set up (see startChecks). */
+interface ChecksRun {
+  /** Lets the checks run against the prepared run (or fail with the set-up's failure); resolves when jest has finished. */
+  begin(run: PreparedRun | undefined, setupFailure: RunBridge['setupFailure']): Promise<Collected>;
+  /** Unless begin() was called: every check reports "not run", and this resolves once jest has finished. */
+  cancel(reason: string): Promise<void>;
+}
+
+/**
+ * Starts jest on the run's check files right away, with the scheduler held: jest's start-up and
+ * the loading of the check files overlap the set-up, and no check is admitted before begin().
+ */
+function startChecks(
   steps: StepDefinition[],
   stepsDir: string,
-  run: PreparedRun | undefined,
-  setupFailure: RunBridge['setupFailure'],
   stop: StopController,
   opts: GradeOptions,
   timings: Timings,
-): Promise<Collected> {
+): ChecksRun {
   const collected: Collected = {
     registrations: [],
     outcomes: new Map(),
     loadErrors: new Map(),
     jest: null,
   };
+  let run: PreparedRun | undefined;
+  let setupFailure: RunBridge['setupFailure'] = null;
+  let cancelled: string | null = null;
+  let begun = false;
+  let checksStarted = 0;
   const jestStarted = performance.now();
   let firstRegistration: number | undefined;
   const afterCheck = async (): Promise<void> => run?.afterCheck?.();
-  const scheduler = new CheckScheduler(opts.concurrency ?? DEFAULT_CONCURRENCY, afterCheck);
+  const scheduler = new CheckScheduler(opts.concurrency ?? DEFAULT_CONCURRENCY, afterCheck, {
+    held: true,
+  });
   const progress = new InOrderProgress(steps, opts);
   const bridge: RunBridge = {
-    context: run?.context ?? null,
-    setupFailure,
+    get context() {
+      return run?.context ?? null;
+    },
+    get setupFailure() {
+      return setupFailure;
+    },
     order: steps.flatMap((s) => s.checkFiles),
     beforeCheck: coalesced(async () => run?.ensureAppRunning?.()),
     afterCheck,
     schedule: (concurrent, work) => scheduler.schedule(concurrent, work),
     retryAlone: (work) => scheduler.retryAlone(work),
-    stopReason: stop.reason,
+    stopReason: () => cancelled ?? stop.reason(),
     register: (check) => {
       if (firstRegistration === undefined) {
         firstRegistration = performance.now();
@@ -152,24 +177,43 @@ async function runChecks(
       collected.loadErrors.set(file, message);
     },
     report: (file, name, outcome) => {
+      if (cancelled) return; // no result is built from a run that could not be set up
       collected.outcomes.set(outcomeKey(file, name), outcome);
       const step = stepOfFile(steps, file);
       if (step) timings.record(`step.${step.slug}`, outcome.durationMs);
       progress.reported(file, name, outcome);
     },
   };
-  if (bridge.order.length === 0) return collected;
+  if (bridge.order.length === 0)
+    return { begin: () => Promise.resolve(collected), cancel: () => Promise.resolve() };
   installBridge(globalThis, bridge);
-  try {
-    collected.jest = await Promise.race([
-      runCheckFiles(stepsDir),
-      stop.stoppedThenGrace(STOP_GRACE_MS),
-    ]);
-  } finally {
-    timings.record('jest', performance.now() - jestStarted);
-    removeBridge(globalThis);
-  }
-  return collected;
+  const jestRun = Promise.race([runCheckFiles(stepsDir), stop.stoppedThenGrace(STOP_GRACE_MS)]);
+  const finished = jestRun
+    .catch(() => null)
+    .then(() => {
+      timings.record('jest', performance.now() - jestStarted);
+      if (begun) timings.record('checks', performance.now() - checksStarted);
+      removeBridge(globalThis);
+    });
+  return {
+    begin: async (prepared, failure) => {
+      begun = true;
+      run = prepared;
+      setupFailure = failure;
+      checksStarted = performance.now();
+      scheduler.release();
+      collected.jest = await jestRun;
+      await finished;
+      return collected;
+    },
+    cancel: async (reason) => {
+      if (!begun && cancelled === null) {
+        cancelled = reason;
+        scheduler.release();
+      }
+      await finished;
+    },
+  };
 }
 
 /** Concurrent callers share the one call in flight (the app is restarted once, not once per check). */

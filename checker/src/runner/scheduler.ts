@@ -5,6 +5,7 @@
  * check runs alone, in order: the serial run. Concurrent checks leave their clean-up (closing
  * sockets, clearing faults) to `settle`, which runs before the next check that runs alone.
  * `retryAlone` puts a check that failed beside others ahead of every waiting check, to run alone.
+ * A scheduler created `held` queues checks in order but admits none until `release()`.
  */
 export class CheckScheduler {
   private readonly waiting: Waiter[] = [];
@@ -13,11 +14,21 @@ export class CheckScheduler {
   private aloneRunning = false;
   private settling = false;
   private unsettled = false;
+  private held: boolean;
 
   constructor(
     private readonly limit: number,
     private readonly settle: () => Promise<void>,
-  ) {}
+    opts: { held?: boolean } = {},
+  ) {
+    this.held = opts.held === true;
+  }
+
+  /** Starts admitting checks (a scheduler created `held` admits none until then). */
+  release(): void {
+    this.held = false;
+    this.admitNext();
+  }
 
   schedule<T>(concurrent: boolean, work: () => Promise<T>): Promise<T> {
     return this.run(this.waiting, concurrent, work);
@@ -43,7 +54,7 @@ export class CheckScheduler {
   }
 
   private admitNext(): void {
-    while (!this.settling && !this.aloneRunning) {
+    while (!this.held && !this.settling && !this.aloneRunning) {
       const queue = this.retries.length > 0 ? this.retries : this.waiting;
       const next = queue[0];
       if (!next) return;

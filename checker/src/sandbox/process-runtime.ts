@@ -67,12 +67,16 @@ function runAsRunUser(
   return {
     description,
     async prepare() {
-      sweepContainedLeftovers();
-      user = leaseRunUser();
-      const leased = user;
-      hiddenTable = writeHiddenTable(leased.uid, hiddenFolders());
-      if (fenceAvailable()) fence = createFence(leased.uid, []); // offline until connect()
-      runDir = makeRunDir(ws.dir, leased, courseRootOrUndefined());
+      const leased = await timed(hooks.onTiming, 'setup.contain', async () => {
+        sweepContainedLeftovers();
+        user = leaseRunUser();
+        hiddenTable = writeHiddenTable(user.uid, hiddenFolders());
+        if (fenceAvailable()) fence = createFence(user.uid, []); // offline until connect()
+        return user;
+      });
+      runDir = await timed(hooks.onTiming, 'setup.copy', async () =>
+        makeRunDir(ws.dir, leased, courseRootOrUndefined()),
+      );
       runWs = { ...ws, dir: runDir.appDir };
       const course = courseRootOrUndefined();
       const setup: ContainedSetup = {

@@ -110,4 +110,21 @@ describe('CheckScheduler', () => {
     c!.finish();
     await Promise.all([...runs, retried]);
   });
+
+  it('a held scheduler queues checks in order and admits none until released', async () => {
+    const log: string[] = [];
+    const scheduler = new CheckScheduler(4, async () => void log.push('settle'), { held: true });
+    const [x, a] = ['x', 'a'].map((n) => tracked(log, n));
+    const runs = [scheduler.schedule(false, x!.work), scheduler.schedule(true, a!.work)];
+    await turn();
+    expect(log).toEqual([]);
+    scheduler.release();
+    await turn();
+    expect(log).toEqual(['x+']);
+    x!.finish();
+    await turn();
+    expect(log).toEqual(['x+', 'x-', 'a+']);
+    a!.finish();
+    await Promise.all(runs);
+  });
 });

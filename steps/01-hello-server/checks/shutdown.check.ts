@@ -4,6 +4,8 @@ import { splitRequest, untilRefused } from './split-request';
 const hint =
   'On SIGTERM call server.close() (it stops accepting and waits for requests in flight), close your other resources, then exit with code 0 - never process.exit() before the answers are out (steps/01-hello-server/README.md).';
 
+// The file sorts last in its step: the app this check stops is restarted only when a later step
+// needs it, so `--step 1 --only` never waits for a restart.
 check(
   'SIGTERM finishes the request in flight, then exits with code 0 within 5 s',
   { points: 3, hint, timeoutMs: 12_000 },
