@@ -21,6 +21,8 @@ import {
 } from '../src/engine';
 import { sweepBuildContexts } from '../src/engine/build/context';
 import { engine } from '../src/engine/client';
+import { createNetwork } from '../src/engine/network';
+import { privateNeighbour, type PrivateNeighbour } from './support/private-neighbour';
 
 // The image build of `--runtime container` as a hostile learner writes it: one shared workspace
 // (its dependency image is built once), variants by marker files. See docker/README.md "The image build".
@@ -89,6 +91,32 @@ async function runIn(image: string, cmd: string): Promise<string> {
     await c.start();
     await c.wait();
     return demux(await c.logs({ stdout: true, stderr: true }));
+  } finally {
+    await c.remove({ force: true });
+  }
+}
+
+/** From a container of the node image on `network`: what a TCP connect to each target gave. */
+async function reachFrom(network: string, targets: string[], port: number): Promise<string[]> {
+  const script = `const net = require('net');
+Promise.all(${JSON.stringify(targets)}.map((host) => new Promise((resolve) => {
+  const s = net.connect({ host, port: ${port}, timeout: 3000 });
+  s.once('connect', () => (s.destroy(), resolve('open')));
+  s.once('timeout', () => (s.destroy(), resolve('timeout')));
+  s.once('error', (e) => resolve(e.code || 'error'));
+}))).then((r) => console.log(JSON.stringify(r)));`;
+  const docker = await engine();
+  const c = await docker.createContainer({
+    Image: resolveImages().node,
+    Entrypoint: ['node', '-e', script],
+    User: '10001:10001',
+    Labels: { 'backend-sandbox': 'true' },
+    HostConfig: { NetworkMode: network },
+  });
+  try {
+    await c.start();
+    await c.wait();
+    return JSON.parse(demux(await c.logs({ stdout: true, stderr: true })).trim()) as string[];
   } finally {
     await c.remove({ force: true });
   }
@@ -239,13 +267,60 @@ describe('container runtime: a hostile image build is contained', () => {
     expect(trap.hits()).toBe(0);
   });
 
+  describe('beside other hosts on private and link-local addresses', () => {
+    let neighbour: PrivateNeighbour;
+    beforeAll(async () => {
+      neighbour = await privateNeighbour();
+    });
+    afterAll(() => neighbour?.remove());
+
+    it('the dependency stage’s network reaches none of them (169.254.169.254, 10/8, 172.16/12, 192.168/16), though it routes to them', async () => {
+      const docker = await engine();
+      const network = await createNetwork(
+        docker,
+        `sandbox-test-${randomBytes(3).toString('hex')}`,
+        'test-private',
+        { internal: false },
+      );
+      try {
+        // Without the fence the route is there: this is what the fence has to stop.
+        expect(await reachFrom(network.name, neighbour.addresses, neighbour.port)).toEqual(
+          neighbour.addresses.map(() => 'open'),
+        );
+        const before = await neighbour.hits();
+        network.firewall([]);
+        const fenced = await reachFrom(network.name, neighbour.addresses, neighbour.port);
+        expect(fenced.filter((r) => r === 'open')).toEqual([]);
+        expect(await neighbour.hits()).toEqual(before);
+      } finally {
+        await network.remove();
+      }
+      expect(sandboxFirewallRules(process.pid)).toEqual([]);
+    });
+
+    it('a dependency URL at 169.254.169.254 (a cloud’s metadata service) is refused; nothing reaches it', async () => {
+      const dir = workspace('metadata-dependency');
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      pkg.dependencies = { evil: `http://169.254.169.254:${neighbour.port}/latest/meta-data.tgz` };
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg));
+      const before = await neighbour.hits();
+      const e = await buildError(dir);
+      expect(e.code).toBe('BUILD_FAILED');
+      expect(e.message).toContain('npm could not install your dependencies');
+      expect(await neighbour.hits()).toEqual(before);
+    });
+  });
+
   it('removes the build context of a checker that died in the middle of a build', () => {
     const left = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-build-999999-1-'));
     expect(sweepBuildContexts()).toBeGreaterThanOrEqual(1);
     expect(fs.existsSync(left)).toBe(false);
   });
 
-  it('removes the firewall rules of a checker that died', () => {
+  it('removes the firewall rules (INPUT and FORWARD) of a checker that died', () => {
     const dead = `999999-1`; // no such process
     execFileSync('iptables', [
       '-w',
@@ -261,7 +336,11 @@ describe('container runtime: a hostile image build is contained', () => {
       '-j',
       'REJECT',
     ]);
-    expect(sandboxFirewallRules(999999)).toHaveLength(1);
+    execFileSync('iptables', [
+      ...['-w', '5', '-I', 'FORWARD', '-s', '10.254.254.0/24', '-d', '169.254.0.0/16'],
+      ...['-m', 'comment', '--comment', `backend-sandbox:${dead}`, '-j', 'REJECT'],
+    ]);
+    expect(sandboxFirewallRules(999999)).toHaveLength(2); // INPUT (this machine), FORWARD (its neighbours)
     sweepFirewallRules();
     expect(sandboxFirewallRules(999999)).toEqual([]);
   });

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { orphaned, ownerTag } from '../sandbox/owner';
 
 /** Rules carry `backend-sandbox:<pid>-<start>` so a later run can remove those of a dead checker. */
@@ -9,21 +10,63 @@ function iptables(args: string[]): { ok: boolean; out: string } {
   return { ok: r.status === 0, out: r.stdout ?? '' };
 }
 
-function inputRules(): string[] {
-  return iptables(['-S', 'INPUT'])
-    .out.split('\n')
-    .filter((l) => l.startsWith('-A INPUT '));
+/** INPUT: connections to this machine. FORWARD: connections routed through it to other hosts. */
+const CHAINS = ['INPUT', 'FORWARD'] as const;
+
+/** Every rule of the chains the sandbox writes to, as `iptables -S` prints them (`-A CHAIN ...`). */
+function rules(): string[] {
+  return CHAINS.flatMap((chain) =>
+    iptables(['-S', chain])
+      .out.split('\n')
+      .filter((l) => l.startsWith(`-A ${chain} `)),
+  );
 }
 
-/** `-A INPUT a "b" c` -> ['a', 'b', 'c'] (iptables quotes the comment). */
+/** `-A CHAIN a "b" c` -> ['CHAIN', 'a', 'b', 'c'] (iptables quotes the comment). */
 const argsOf = (rule: string): string[] =>
   rule
     .split(' ')
-    .slice(2)
+    .slice(1)
     .map((a) => a.replace(/^"|"$/g, ''));
 
 function deleteRule(rule: string): void {
-  iptables(['-D', 'INPUT', ...argsOf(rule)]);
+  iptables(['-D', ...argsOf(rule)]);
+}
+
+/**
+ * Where a routed network (the dependency stage's) must not connect, besides this machine: private,
+ * shared, link-local (169.254.169.254, a cloud's metadata service), loopback and reserved ranges,
+ * and the networks this machine is on. The registry is reached at a public address.
+ */
+export function privateRanges(): string[] {
+  const own = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((i) => i?.family === 'IPv4' && !i.internal && i.cidr && !i.cidr.endsWith('/32'))
+    .map((i) => networkOf(i!.cidr!));
+  return [
+    ...new Set([
+      '0.0.0.0/8',
+      '10.0.0.0/8',
+      '100.64.0.0/10',
+      '127.0.0.0/8',
+      '169.254.0.0/16',
+      '172.16.0.0/12',
+      '192.168.0.0/16',
+      '198.18.0.0/15',
+      '224.0.0.0/3', // multicast and reserved
+      ...own,
+    ]),
+  ];
+}
+
+/** 192.0.2.2/24 -> 192.0.2.0/24 (iptables prints the network address). */
+function networkOf(cidr: string): string {
+  const [address, bits] = cidr.split('/');
+  const n = Number(bits);
+  const value = (address ?? '').split('.').reduce((v, octet) => v * 256 + Number(octet), 0);
+  const mask = n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
+  const net = (value & mask) >>> 0;
+  return `${[24, 16, 8, 0].map((shift) => (net >>> shift) & 255).join('.')}/${n}`;
 }
 
 /** iptables answers (root, and the tool installed): the host can be fenced from the sandbox's networks. */
@@ -38,12 +81,15 @@ export interface FirewallOptions {
   allowedTcpPorts?: number[];
   /** The network's gateway, whose DNS (port 53) stays open (the dependency stage resolves the registry). */
   dnsServer?: string;
+  /** A network with a route out (the dependency stage's): refuse new connections to privateRanges() too. */
+  routed?: boolean;
 }
 
 /**
  * From the network's subnet, no new connection to the host except the allowed ports: the host's
- * own Postgres/Redis and other runs' services are refused (best effort: needs root and iptables;
- * without them the relays still refuse other subnets). Returns the undo.
+ * own Postgres/Redis and other runs' services are refused; from a routed network, none to other
+ * hosts on private or link-local addresses either (best effort: needs root and iptables; without
+ * them the relays still refuse other subnets). Returns the undo.
  */
 export function firewallSubnet(opts: FirewallOptions): () => void {
   const tag = ['-m', 'comment', '--comment', `backend-sandbox:${ownerTag()}`];
@@ -51,13 +97,14 @@ export function firewallSubnet(opts: FirewallOptions): () => void {
   const from = ['-s', opts.subnet, '-m', 'conntrack', '--ctstate', 'NEW'];
   const ports = opts.allowedTcpPorts ?? [];
   const exceptPorts = ports.length ? ['-m', 'multiport', '!', '--dports', ports.join(',')] : [];
-  const rules: string[][] = [
-    [...from, '-p', 'tcp', ...exceptPorts, ...tag, '-j', 'REJECT'],
-    [...from, '-p', 'udp', ...tag, '-j', 'REJECT'],
+  const wanted: string[][] = [
+    ['INPUT', ...from, '-p', 'tcp', ...exceptPorts, ...tag, '-j', 'REJECT'],
+    ['INPUT', ...from, '-p', 'udp', ...tag, '-j', 'REJECT'],
   ];
   if (opts.dnsServer)
     for (const proto of ['udp', 'tcp'])
-      rules.unshift([
+      wanted.unshift([
+        'INPUT',
         ...from,
         '-d',
         opts.dnsServer,
@@ -69,20 +116,26 @@ export function firewallSubnet(opts: FirewallOptions): () => void {
         '-j',
         'ACCEPT',
       ]);
+  if (opts.routed)
+    for (const range of privateRanges())
+      wanted.push(['FORWARD', ...from, '-d', range, ...tag, '-j', 'REJECT']);
   // The engine just gave this subnet to our new network: rules for it are a killed run's leftovers.
-  for (const rule of inputRules().filter((l) => l.includes(` -s ${opts.subnet} `)))
+  for (const rule of rules().filter((l) => l.includes(` -s ${opts.subnet} `) && COMMENT.test(l)))
     deleteRule(rule);
-  // Inserted in reverse so that they end up in order at the top of INPUT (the DNS accepts first).
-  const added = [...rules].reverse().filter((r) => iptables(['-I', 'INPUT', ...r]).ok);
+  // Inserted in reverse so that they end up in order at the top of their chain (the DNS accepts
+  // first; FORWARD's before the engine's own accepts).
+  const added = [...wanted]
+    .reverse()
+    .filter(([chain, ...rule]) => iptables(['-I', chain!, ...rule]).ok);
   return () => {
-    for (const r of added) iptables(['-D', 'INPUT', ...r]);
+    for (const r of added) iptables(['-D', ...r]);
   };
 }
 
 /** Removes the rules whose checker process is gone. */
 export function sweepFirewallRules(): number {
   let removed = 0;
-  for (const rule of inputRules()) {
+  for (const rule of rules()) {
     const m = COMMENT.exec(rule);
     if (m?.[1] && orphaned(m[1])) {
       deleteRule(rule);
@@ -94,7 +147,7 @@ export function sweepFirewallRules(): number {
 
 /** Rules the sandbox holds (tests assert none is left by a run). */
 export function sandboxFirewallRules(pid?: number): string[] {
-  return inputRules().filter((l) => {
+  return rules().filter((l) => {
     const m = COMMENT.exec(l);
     return m?.[1] && (pid === undefined || m[1].startsWith(`${pid}-`));
   });

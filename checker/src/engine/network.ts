@@ -16,7 +16,8 @@ export interface SandboxNetwork {
 
 /**
  * A network of the run. `internal` (the app's): no route out; otherwise (the dependency stage's):
- * a route to the registry. Either way the host itself is firewalled from it.
+ * a route to the registry, and to no private or link-local address. Either way the host itself
+ * is firewalled from it.
  */
 export async function createNetwork(
   docker: Dockerode,
@@ -52,7 +53,7 @@ export async function createNetwork(
       unfirewall = firewallSubnet({
         subnet,
         allowedTcpPorts,
-        ...(opts.internal ? {} : { dnsServer: gateway }),
+        ...(opts.internal ? {} : { dnsServer: gateway, routed: true }),
       });
     },
     async remove() {
