@@ -2,6 +2,11 @@
 // test/broken twice, checks side by side (the default) and one after the other (--serial), and
 // compares the verdicts check by check; writes bench/results/verdicts.{json,md}; exit 1 on any
 // difference. Too slow for CI (each case is graded twice); test/reference.test.ts covers the reference.
+//
+// `npm run bench:verdicts -- --repeat [N]`: grades the reference N times (default 20), one run after
+// the other, each with its own draw of the run's variables (PORT, PUBLIC_URL, JWT_SECRET, backoff,
+// heartbeat, lifetimes, user data); writes bench/results/repeat.{json,md}; exit 1 unless every run
+// scores the maximum with the same verdict for every check. A verdict test: load does not matter.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,7 +65,79 @@ async function gradeBothWays(
   };
 }
 
+interface RepeatRun {
+  run: number;
+  ms: number;
+  score: number;
+  maxScore: number;
+  /** Checks that did not pass, with their messages. */
+  notPassing: string[];
+}
+
+/** `--repeat [N]`: the reference graded N times; identical and maximal, or exit 1. */
+async function repeat(times: number): Promise<void> {
+  const loadBefore = os.loadavg();
+  const runs: RepeatRun[] = [];
+  const seen = new Map<string, number>();
+  for (let run = 1; run <= times; run += 1) {
+    const t = performance.now();
+    const result = await gradeWorkspace(REFERENCE);
+    const ms = Math.round(performance.now() - t);
+    const key = verdicts(result).join('\n');
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+    const notPassing = result.steps.flatMap((s) =>
+      s.checks
+        .filter((c) => c.status !== 'pass')
+        .map((c) => `${s.slug}/${c.name}: ${c.status}: ${c.message.split('\n')[0] ?? ''}`),
+    );
+    if (result.status === 'error' && result.steps.length === 0)
+      notPassing.push(`run: error ${result.error?.code ?? ''}: ${result.error?.message ?? ''}`);
+    runs.push({ run, ms, score: result.score, maxScore: result.maxScore, notPassing });
+    process.stderr.write(`run ${run}/${times}: ${result.score}/${result.maxScore} in ${ms} ms\n`);
+  }
+  const maxScore = Math.max(...runs.map((r) => r.maxScore));
+  const report = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      loadAverageBefore: loadBefore.map((l) => +l.toFixed(2)),
+      loadAverageAfter: os.loadavg().map((l) => +l.toFixed(2)),
+    },
+    times,
+    maxScore,
+    /** Distinct verdict lists seen (1 when every run agreed check by check). */
+    distinctVerdicts: seen.size,
+    identical: seen.size === 1,
+    maximal: runs.every((r) => r.score === r.maxScore && r.notPassing.length === 0),
+    runs,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(path.join(RESULTS, 'repeat.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const rows = runs.map(
+    (r) =>
+      `| ${r.run} | ${r.score}/${r.maxScore} | ${r.ms} | ${r.notPassing.length ? r.notPassing.join('<br>') : 'all pass'} |`,
+  );
+  const md = `# The reference graded ${times} time${times === 1 ? '' : 's'} (${report.date})
+
+${report.machine.cpus} cores, load average ${report.machine.loadAverageBefore.join(' / ')} before, ${report.machine.loadAverageAfter.join(' / ')} after (1/5/15 min).
+Command: \`npm run bench:verdicts -- --repeat ${times}\`. Each run draws its own variables and data.
+**${report.identical && report.maximal ? `All ${times} grades identical and maximal (${maxScore}/${maxScore}).` : `Not repeatable: ${report.distinctVerdicts} distinct verdict lists; maximal: ${report.maximal}.`}**
+
+| run | score | ms | checks not passing |
+|---|---|---|---|
+${rows.join('\n')}
+`;
+  writeFileSync(path.join(RESULTS, 'repeat.md'), md);
+  process.stdout.write(md);
+  process.exitCode = report.identical && report.maximal ? 0 : 1;
+}
+
 async function main(): Promise<void> {
+  const r = process.argv.indexOf('--repeat');
+  if (r > 0) {
+    const n = Number(process.argv[r + 1] ?? 20);
+    return repeat(Number.isInteger(n) && n > 0 ? n : 20);
+  }
   const i = process.argv.indexOf('--only');
   const pick = i > 0 ? process.argv[i + 1] : undefined;
   const loadBefore = os.loadavg();
