@@ -5,6 +5,7 @@ import {
   expectShape,
   expectRace,
   expectStatus,
+  inCase,
   is,
   randomText,
   sandbox,
@@ -84,6 +85,10 @@ check(
         { exchange: ex },
       );
     }
+    // No body at all (no Content-Type): Express 5 leaves req.body undefined, which is no reason for a 500.
+    await inCase('POST /auth/signup without a body', async () =>
+      expectErrorBody(await app.http.post('/auth/signup'), 400, 'VALIDATION_FAILED'),
+    );
     const edge = await app.http.post('/auth/signup', {
       json: { email: good.email, password: randomText(72) },
     });

@@ -119,6 +119,8 @@ check(
   async () => {
     const { app } = sandbox();
     expectErrorBody(await app.http.post('/auth/login', { json: {} }), 400, 'VALIDATION_FAILED');
+    // No body at all (no Content-Type): req.body is undefined in Express 5.
+    expectErrorBody(await app.http.post('/auth/login'), 400, 'VALIDATION_FAILED');
     expectErrorBody(
       await app.http.post('/auth/login', { json: { email: newCredentials('someone').email } }),
       400,

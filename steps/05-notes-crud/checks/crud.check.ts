@@ -47,10 +47,21 @@ check(
         expectErrorBody(await app.http.post('/notes', { token, json }), 400, 'VALIDATION_FAILED'),
       );
     }
+    // No body at all (no Content-Type): req.body is undefined in Express 5.
+    await inCase('POST /notes without a body', async () =>
+      expectErrorBody(await app.http.post('/notes', { token }), 400, 'VALIDATION_FAILED'),
+    );
     const note = (full.response.json as { note: { id: string } }).note;
     await inCase('PATCH with neither title nor body', async () =>
       expectErrorBody(
         await app.http.patch(`/notes/${note.id}`, { token, json: {} }),
+        400,
+        'VALIDATION_FAILED',
+      ),
+    );
+    await inCase('PATCH without a body', async () =>
+      expectErrorBody(
+        await app.http.patch(`/notes/${note.id}`, { token }),
         400,
         'VALIDATION_FAILED',
       ),

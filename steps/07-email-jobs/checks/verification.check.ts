@@ -94,6 +94,7 @@ check(
       400,
       'VALIDATION_FAILED',
     );
+    expectErrorBody(await app.http.post('/auth/resend-verification'), 400, 'VALIDATION_FAILED');
     const second = await waitForMailTo(user.email, 5000, firstMail.receivedAt + 1);
     expectStatus(
       await app.http.get(`/auth/verify?token=${encodeURIComponent(verifyToken(second))}`),

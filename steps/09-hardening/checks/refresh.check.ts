@@ -1,3 +1,4 @@
+import jwt from 'jsonwebtoken';
 import {
   check,
   expectErrorBody,
@@ -5,6 +6,7 @@ import {
   expectRace,
   expectShape,
   expectStatus,
+  fail,
   is,
   sandbox,
   type Exchange,
@@ -21,6 +23,36 @@ interface Tokens {
 function tokens(ex: Exchange): Tokens {
   expectJsonBody(ex, { accessToken: is.nonEmptyString, refreshToken: is.nonEmptyString });
   return ex.response.json as Tokens;
+}
+
+/** A refreshed access token is an access token like the login's: HS256, sub, exp 900 s after iat, a new jti. */
+function expectAccessToken(token: string, userId: string, previous: string, ex: Exchange): void {
+  let claims: jwt.JwtPayload;
+  try {
+    claims = jwt.verify(token, sandbox().env.JWT_SECRET ?? '', {
+      algorithms: ['HS256'],
+    }) as jwt.JwtPayload;
+  } catch (e) {
+    fail('the refreshed access token does not verify with JWT_SECRET (HS256)', {
+      exchange: ex,
+      observed: String(e),
+    });
+  }
+  const before = jwt.decode(previous) as jwt.JwtPayload | null;
+  expectShape(
+    claims,
+    {
+      sub: userId,
+      iat: is.integer,
+      exp: (claims.iat ?? 0) + 900,
+      jti: is.satisfying(
+        `a jti other than the login's (${String(before?.jti)})`,
+        (v) => typeof v === 'string' && v.length > 0 && v !== before?.jti,
+      ),
+    },
+    'refreshed access token claims',
+    { exchange: ex },
+  );
 }
 
 async function login(email: string, password: string): Promise<Tokens> {
@@ -44,7 +76,14 @@ check(
       json: { refreshToken: first.refreshToken },
     });
     expectStatus(rotated, 200);
+    expectJsonBody(rotated, {
+      accessToken: is.nonEmptyString,
+      tokenType: 'Bearer',
+      expiresIn: 900,
+      refreshToken: is.nonEmptyString,
+    });
     const second = tokens(rotated);
+    expectAccessToken(second.accessToken, user.id, first.accessToken, rotated);
     expectShape(
       second.refreshToken !== first.refreshToken,
       true,
