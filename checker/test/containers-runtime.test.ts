@@ -101,6 +101,16 @@ describe('container runtime: a hostile submission is contained', () => {
     await app.remove();
   });
 
+  it('sees the app exit by itself at once, with its exit code', async () => {
+    const app = runtime.createApp();
+    await app.start();
+    expect(await getJson(app, '/exit?code=3')).toEqual({ exiting: true });
+    // Within a few seconds: the end of its output says when (podman's own wait polled a core away).
+    expect(await app.waitForExit(5_000)).toEqual({ code: 3, signal: null });
+    expect(app.running).toBe(false);
+    await app.remove();
+  });
+
   it('caps a fork bomb at the pids limit and still kills everything', async () => {
     const app = runtime.createApp();
     await app.start();

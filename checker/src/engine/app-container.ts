@@ -6,6 +6,7 @@ import type { AppExit } from '../harness/api';
 import { LogBuffer } from '../app/log-buffer';
 import { settleWithin } from '../app/settle-within';
 import { READY_TIMEOUT_MS, waitUntilReady } from '../runtime/readiness';
+import { containerExit, killContainer, STOPS_BY_SIGKILL } from './container-exit';
 import { runLabels } from './labels';
 import { describeLimits, hostLimits, type ContainerLimits } from './limits';
 
@@ -82,6 +83,7 @@ export class ContainerApp {
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       User: '10001:10001',
       WorkingDir: '/app',
+      ...STOPS_BY_SIGKILL,
       Labels: runLabels(this.opts.runId),
       // A restart keeps the address, so the instance's URL (and clients holding it) stay valid.
       ...(this.address
@@ -105,15 +107,15 @@ export class ContainerApp {
     this.logs.append(
       `--- starting your app in a container (${this.opts.image}; ${describeLimits(limits)})\n`,
     );
-    await this.attachOutput(container);
+    const output = await this.attachOutput(container);
     await container.start();
     const info = await container.inspect();
     this.address = info.NetworkSettings.Networks[this.opts.network]?.IPAddress ?? '';
-    this.exited = container.wait().then(
-      (r: { StatusCode: number }) =>
+    this.exited = containerExit(container, output).then(
+      (status) =>
         this.setExit({
-          code: r.StatusCode >= 128 ? null : r.StatusCode,
-          signal: r.StatusCode >= 128 ? signalName(r.StatusCode - 128) : null,
+          code: status >= 128 ? null : status,
+          signal: status >= 128 ? signalName(status - 128) : null,
         }),
       () => this.setExit({ code: null, signal: null }),
     );
@@ -128,7 +130,7 @@ export class ContainerApp {
   }
 
   /** Streams stdout/stderr into the log buffer, up to the output cap. */
-  private async attachOutput(container: Dockerode.Container): Promise<void> {
+  private async attachOutput(container: Dockerode.Container): Promise<NodeJS.ReadableStream> {
     const stream = await container.attach({
       stream: true,
       stdout: true,
@@ -150,6 +152,7 @@ export class ContainerApp {
     });
     this.docker.modem.demuxStream(stream, out, out);
     stream.on('end', () => out.end());
+    return stream;
   }
 
   private async waitReady(signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
@@ -181,7 +184,7 @@ export class ContainerApp {
   async kill(): Promise<void> {
     clearTimeout(this.deadline);
     if (!this.container) return;
-    if (this.running) await this.container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+    if (this.running) await killContainer(this.container);
     await this.exited;
   }
 

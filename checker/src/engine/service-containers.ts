@@ -52,8 +52,9 @@ export interface StartContainerServicesOptions {
 const POSTGRES_READY = /database system is ready to accept connections/;
 
 /**
- * Starts Postgres and Redis in containers, labelled with the run id. Waits on log lines and the
- * mapped port rather than Docker health checks (Podman without systemd never runs those).
+ * Starts Postgres and Redis in containers, labelled with the run id. Waits on their log lines
+ * rather than Docker health checks (Podman without systemd never runs those); the ports are
+ * mapped before the containers start.
  */
 export async function startContainerServices(
   opts: StartContainerServicesOptions = {},
@@ -75,9 +76,9 @@ export async function startContainerServices(
       .withPassword(password)
       .withDatabase('postgres')
       .withLabels(labels)
-      .withWaitStrategy(
-        Wait.forAll([Wait.forLogMessage(POSTGRES_READY, 2), Wait.forListeningPorts()]),
-      )
+      // The log lines alone: forListeningPorts probes by `exec` in the container, over and over under
+      // load (each one costs the engine a process; podman 4.3 left their conmon processes behind).
+      .withWaitStrategy(Wait.forLogMessage(POSTGRES_READY, 2))
       .withStartupTimeout(60_000)
       .withTmpFs({ '/var/lib/postgresql/data': 'rw' })
       .withCommand([

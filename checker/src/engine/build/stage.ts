@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { LogBuffer } from '../../app/log-buffer';
+import { containerExit, killContainer, STOPS_BY_SIGKILL } from '../container-exit';
 import { runLabels } from '../labels';
 import { hostLimits, type ContainerLimits } from '../limits';
 
@@ -46,6 +47,7 @@ export async function runStage(docker: Dockerode, o: StageOptions): Promise<Stag
     WorkingDir: '/',
     Env: ['HOME=/tmp'],
     Labels: runLabels(o.runId),
+    ...STOPS_BY_SIGKILL,
     HostConfig: {
       ...hostLimits(o.limits.buildMemoryBytes, o.limits),
       NetworkMode: o.network,
@@ -72,12 +74,9 @@ export async function runStage(docker: Dockerode, o: StageOptions): Promise<Stag
     const stopped = new Promise<'stopped'>((resolve) =>
       o.signal.addEventListener('abort', () => resolve('stopped'), { once: true }),
     );
-    const ended = await Promise.race([
-      container.wait().then((r: { StatusCode: number }) => r.StatusCode),
-      stopped,
-    ]);
+    const ended = await Promise.race([containerExit(container, stream), stopped]);
     if (ended === 'stopped') {
-      await container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+      await killContainer(container);
       await remove();
       return { kind: 'stopped', logs };
     }
