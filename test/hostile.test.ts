@@ -5,12 +5,14 @@ import {
   chmodSync,
   chownSync,
   cpSync,
+  existsSync,
   mkdtempSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { grade } from '../checker/src/runner/grade';
@@ -175,6 +177,45 @@ describe('a build that rewrites the course’s checks and leaves a daemon holdin
   });
 });
 
+describe('a build that connects to an abstract unix socket of the machine', () => {
+  it('reaches nothing: install scripts and the build run in a network namespace of their own', async () => {
+    // Abstract sockets have no file to hide and no permission check: only a namespace fences them.
+    const name = `backend-sandbox-test-${randomBytes(4).toString('hex')}`;
+    let connections = 0;
+    const server = net.createServer((s) => {
+      connections++;
+      s.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen({ path: `\0${name}` }, resolve));
+    // The listener answers anyone in this namespace (the attack would work outside the sandbox).
+    await new Promise<void>((resolve, reject) =>
+      net
+        .connect({ path: `\0${name}` })
+        .once('connect', resolve)
+        .once('error', reject),
+    );
+    const reachable = connections;
+    const dir = hostileWorkspace('abstract-socket');
+    writeFileSync(path.join(dir, 'abstract.txt'), name);
+    const run = await prepareRun({ workspace: dir, services: 'local' });
+    try {
+      const report = (await (await fetch(`${run.context.app.url}/report`)).json()) as Record<
+        string,
+        string
+      >;
+      expect(report).toEqual({
+        abstract: 'ECONNREFUSED',
+        postgres: expect.not.stringMatching(/^connected$/),
+      });
+      expect([reachable, connections]).toEqual([1, 1]);
+    } finally {
+      await run.dispose();
+      removeWorkspace(dir);
+      server.close();
+    }
+  }, 120_000);
+});
+
 describe('a build that escapes into its own session holding the pipes, then hangs', () => {
   it('--timeout bounds the whole run, build included, and nothing of it is left', () => {
     const dir = hostileWorkspace('hangs-in-build');
@@ -252,6 +293,57 @@ describe('a checker SIGKILLed in the middle of a contained run', () => {
       removeWorkspace(dir);
     }
   }, 120_000);
+});
+
+describe('a root checker that cannot run anything as another uid (no CAP_SETUID)', () => {
+  it('refuses the run (exit 2, CANNOT_DROP_PRIVILEGES) and runs none of the workspace as root', () => {
+    const dir = hostileWorkspace('probe');
+    const marker = path.join(
+      os.tmpdir(),
+      `hostile-ran-${readFileSync(path.join(dir, 'nonce.txt'), 'utf8')}`,
+    );
+    // A build and an app that would leave a mark, as root or as anyone else.
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const mark = `node -e "require('fs').writeFileSync('${marker}', String(process.getuid()))"`;
+    pkg.scripts = { build: mark, start: `${mark} && node server.js` };
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg));
+    try {
+      // Root, but with setuid and setgid out of its bounding set: spawning as a run uid fails (EPERM).
+      const r = spawnSync(
+        '/usr/bin/setpriv',
+        [
+          '--bounding-set=-setuid,-setgid',
+          process.execPath,
+          '--import',
+          'tsx',
+          path.join(ROOT, 'checker', 'src', 'cli.ts'),
+          'check',
+          '--workspace',
+          dir,
+          '--services',
+          'local',
+          '--step',
+          '1',
+          '--format',
+          'json',
+        ],
+        { encoding: 'utf8', timeout: 120_000, cwd: ROOT },
+      );
+      expect({
+        status: r.status,
+        error: (JSON.parse(r.stdout) as { error?: { code?: string } }).error?.code,
+      }).toEqual({
+        status: 2,
+        error: 'CANNOT_DROP_PRIVILEGES',
+      });
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      rmSync(marker, { force: true });
+      removeWorkspace(dir);
+    }
+  }, 130_000);
 });
 
 describe('batch grading without containment', () => {

@@ -17,7 +17,14 @@ export interface Confinement {
   readonly enterPrefix: string;
   /** rlimits command prefix (prlimit ...). */
   readonly prlimit: readonly string[];
+  /**
+   * A network namespace of its own with only a loopback (install scripts and the build, which run
+   * offline): no socket of the machine's, TCP or abstract unix, is reachable from it.
+   */
+  readonly offline?: boolean;
 }
+
+const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => existsSync(p));
 
 const TABLES = '/run/backend-sandbox/hidden';
 const fstabPath = (d: string): string =>
@@ -44,7 +51,8 @@ export function removeHiddenTable(uid: number): void {
 
 /**
  * The argv that runs `script` (a shell command line) confined: as root, a private mount namespace
- * hides what the run's table names and the shell joins the cgroups; then setpriv drops to the run's uid
+ * hides what the run's table names (offline: in a network namespace of its own too) and the shell
+ * joins the cgroups; then setpriv drops to the run's uid
  * and gid with no supplementary groups, no capabilities and no_new_privs (a setuid binary gains
  * nothing), and the shell runs the script. Each step execs, so the spawned pid ends as the app.
  */
@@ -65,10 +73,13 @@ export function confinedCommand(c: Confinement, script: string): string[] {
     '-c',
     '"$1"',
   ].join(' ');
-  const inner = `${hide} ${c.enterPrefix} exec ${drop}`;
+  // The namespace's own loopback up (a build may serve itself on localhost); nothing else there.
+  const loopback = c.offline && IP ? `${IP} link set lo up 2>/dev/null;` : '';
+  const inner = `${hide} ${loopback} ${c.enterPrefix} exec ${drop}`;
   return [
     UNSHARE,
     '--mount',
+    ...(c.offline ? ['--net'] : []),
     '--propagation',
     'private',
     '--',

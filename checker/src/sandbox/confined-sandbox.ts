@@ -9,6 +9,8 @@ export interface ConfinedSandboxOptions {
   hiddenTable: string;
   home: string;
   tmp: string;
+  /** Install scripts and the build: a network namespace of their own (confine.ts). */
+  offline?: boolean;
 }
 
 /** A contained process tree: cgroups of its own, run as the run's uid in a mount namespace (confine.ts). */
@@ -23,6 +25,7 @@ export function createConfinedSandbox(opts: ConfinedSandboxOptions): AppSandbox 
           hiddenTable: opts.hiddenTable,
           enterPrefix: cgroups.enterPrefix,
           prlimit,
+          ...(opts.offline ? { offline: true } : {}),
         },
         body,
       ),
@@ -30,6 +33,7 @@ export function createConfinedSandbox(opts: ConfinedSandboxOptions): AppSandbox 
     tmp: opts.tmp,
     pids: () => cgroups.pids(),
     dispose: () => cgroups.dispose(),
-    describe: () => `${cgroups.describe()}, uid ${opts.user.uid}, network fenced`,
+    describe: () =>
+      `${cgroups.describe()}, uid ${opts.user.uid}, ${opts.offline ? 'no network' : 'network fenced'}`,
   };
 }

@@ -60,9 +60,15 @@ function runAsRunUser(
   let runWs: Workspace | undefined;
   let bound: { services: Services; vars: RunVariables } | undefined;
   let hiddenTable = '';
-  const sandbox = (): AppSandbox => {
+  const sandbox = (offline = false): AppSandbox => {
     if (!user || !runDir) throw new Error('the run has no sandbox yet');
-    return createConfinedSandbox({ user, hiddenTable, home: runDir.home, tmp: runDir.tmp });
+    return createConfinedSandbox({
+      user,
+      hiddenTable,
+      home: runDir.home,
+      tmp: runDir.tmp,
+      offline,
+    });
   };
   return {
     description,
@@ -83,7 +89,7 @@ function runAsRunUser(
         ws: runWs,
         user: leased,
         inputs: course ? [`${course}/tsconfig.base.json`, `${course}/package-lock.json`] : [],
-        sandbox,
+        sandbox: () => sandbox(true), // install scripts and the build: no network at all
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         ...(hooks.signal ? { signal: hooks.signal } : {}),
       };
