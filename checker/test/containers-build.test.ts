@@ -34,7 +34,7 @@ let tmp = '';
 const built: string[] = [];
 
 /** A copy of the fixture, plus the attacks that need this machine's paths. */
-function workspace(name: string, marker?: 'hang' | 'fail'): string {
+function workspace(name: string, marker?: 'hang' | 'fail' | 'fork-bomb'): string {
   const dir = path.join(tmp, name);
   fs.cpSync(FIXTURE, dir, { recursive: true });
   if (marker) fs.writeFileSync(path.join(dir, marker), '');
@@ -241,6 +241,23 @@ describe('container runtime: a hostile image build is contained', () => {
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(await countOwnedBy(process.pid)).toEqual(NONE);
     expect(hostProcesses('hostile-build-background')).toEqual([]);
+  });
+
+  it('holds a fork bomb in the build at the pids limit, stops it at the time limit, and leaves no process', async () => {
+    const limit = containerLimits().pids;
+    const sleepers = (): number => hostProcesses('0.0424242').length;
+    let most = 0;
+    const counting = setInterval(() => (most = Math.max(most, sleepers())), 250);
+    try {
+      const e = await buildError(workspace('fork-bomb', 'fork-bomb'), { timeoutMs: 30_000 });
+      expect(e.code).toBe('BUILD_TIMEOUT');
+    } finally {
+      clearInterval(counting);
+    }
+    expect(most).toBeGreaterThan(limit / 2); // it did fork, up to the limit...
+    expect(most).toBeLessThanOrEqual(limit); // ...and no further
+    expect(sleepers()).toBe(0);
+    expect(await countOwnedBy(process.pid)).toEqual(NONE);
   });
 
   it('stops a build when the run is interrupted (Ctrl-C, --timeout) and removes its container', async () => {
