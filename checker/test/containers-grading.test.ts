@@ -8,6 +8,7 @@ jest.setTimeout(600_000);
 
 const ROOT = path.join(__dirname, '..', '..');
 const REFERENCE = path.join(ROOT, 'reference-app');
+const HOSTILE = path.join(__dirname, 'fixtures', 'hostile-app');
 const CLI = path.join(ROOT, 'checker', 'bin', 'sandbox.js');
 const NONE = { containers: 0, networks: 0, volumes: 0 };
 
@@ -65,6 +66,69 @@ describe('grading in containers', () => {
     expect(result.score).toBe(result.maxScore);
     expect(await countOwnedBy(process.pid)).toEqual(NONE);
   });
+
+  it('grades the reference beside a hostile run that scans every port it can name: full marks, and the hostile run reaches only its own relays', async () => {
+    const hostile = await prepareRun({
+      workspace: HOSTILE,
+      runtime: 'container',
+      services: 'auto',
+    });
+    const opened = new Set<string>();
+    let scans = 0;
+    let attacking = true;
+    try {
+      expect(hostile.runtime).toMatchObject({ kind: 'container', contained: true });
+      const own = Object.values(hostile.context.env)
+        .filter((v) => /^\w+:\/\//.test(v))
+        .map((v) => new URL(v));
+      const gateway = own.find((u) => u.hostname !== 'localhost')?.hostname ?? '10.88.0.1';
+      const ownPorts = new Set(own.filter((u) => u.hostname === gateway).map((u) => u.port));
+      // While the reference is graded, the hostile app sweeps its gateway's ports (where relays of
+      // every run listen) and podman's default gateway, 200 at a time.
+      const attacks = (async () => {
+        for (let round = 0; attacking && round < 2000; round++) {
+          const from = 1024 + ((round * 200) % 64_000);
+          for (const host of [gateway, '10.88.0.1']) {
+            const res = await fetch(
+              `${hostile.context.app.url}/scan?host=${host}&from=${from}&count=200`,
+              { signal: AbortSignal.timeout(30_000) },
+            ).catch(() => undefined);
+            const body = (await res?.json().catch(() => undefined)) as
+              { open?: number[] } | undefined;
+            if (body?.open) scans++;
+            for (const port of body?.open ?? []) opened.add(`${host}:${port}`);
+          }
+        }
+      })();
+      const result = await grade(
+        { workspace: REFERENCE, runtime: 'container', services: 'auto', timeoutSeconds: 540 },
+        prepareRun,
+      );
+      attacking = false;
+      await attacks;
+      expect(scans).toBeGreaterThan(0); // the hostile app kept scanning while the reference was graded
+      const failing = result.steps.flatMap((s) =>
+        s.checks
+          .filter((c) => c.status !== 'pass')
+          .map((c) => `${s.slug}: ${c.name}: ${c.message}`),
+      );
+      expect(failing).toEqual([]);
+      expect([result.score, result.status, result.runtime.contained]).toEqual([
+        result.maxScore,
+        'pass',
+        true,
+      ]);
+      expect(
+        [...opened].filter(
+          (hp) => !ownPorts.has(hp.split(':')[1] ?? '') || !hp.startsWith(`${gateway}:`),
+        ),
+      ).toEqual([]);
+    } finally {
+      attacking = false;
+      await hostile.dispose();
+    }
+    expect(await countOwnedBy(process.pid)).toEqual(NONE);
+  }, 900_000);
 
   it('leaves no container, network or volume when the grading is interrupted with Ctrl-C', async () => {
     const run = await runCli(
