@@ -1,4 +1,5 @@
-import { expectStatus, is, sandbox, type Exchange } from '@sandbox/harness';
+import { randomInt } from 'node:crypto';
+import { expectStatus, is, randomText, sandbox, type Exchange } from '@sandbox/harness';
 
 /** Helpers later steps reuse: a fresh, random learner account. */
 export interface Credentials {
@@ -18,11 +19,20 @@ export const userShape = {
   createdAt: is.isoDate,
 };
 
-/** A fresh address: random mailbox and domain, so no app can recognise the checker's users. */
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+/** Reserved for testing and documentation (RFC 2606): no mail can leave for a real domain. */
+const TLDS = ['test', 'example'] as const;
+
+/**
+ * A fresh address and password, drawn per call: a random domain under a reserved top-level
+ * domain and a password of 12 to 24 random letters and digits, so no app can recognise the
+ * checker's users. The mailbox keeps `prefix`, which says in a failure which check made the user.
+ */
 export function newCredentials(prefix = 'user'): Credentials {
+  const domain = `${randomText(randomInt(5, 11), LOWER)}.${TLDS[randomInt(TLDS.length)]}`;
   return {
-    email: `${sandbox().unique(prefix)}@${sandbox().unique('mail')}.test`.toLowerCase(),
-    password: `Pw-${sandbox().unique('secret')}-9z`,
+    email: `${sandbox().unique(prefix)}@${domain}`.toLowerCase(),
+    password: randomText(randomInt(12, 25)),
   };
 }
 
