@@ -15,10 +15,13 @@ export interface CheckMeta {
   timeoutMs?: number;
   /**
    * true: the check may run alongside other concurrent checks. Declare it only when the check
-   * sends requests as users it created itself and reads only their own rows, keys, sockets and
-   * emails. Default (absent or false): the check runs alone, as every check that stops Postgres
-   * or Redis, kills, restarts or signals the app, starts a second instance, sets mail-sink
-   * faults, measures time, or reads global state ("the only email", every key, every job).
+   * sends requests as users it created itself, reads only their own rows, keys, sockets and
+   * emails, and sets mail-sink faults only for their addresses (`setFaults({ to })`).
+   * Default (absent or false): the check runs alone, as every check that stops Postgres or
+   * Redis, kills, restarts or signals the app, starts a second instance, sets mail-sink faults
+   * for every email, measures time where the load of other checks could hide a fault (a timing
+   * comparison), or reads global state ("the only email", every key, every job). A concurrent
+   * check that does not pass is run again alone.
    */
   concurrent?: boolean;
 }
@@ -155,8 +158,12 @@ export interface MailSink {
   messages(): MailMessage[];
   /** Resolves with the first delivered message matching pred; rejects after timeoutMs. */
   waitFor(pred: (m: MailMessage) => boolean, timeoutMs?: number): Promise<MailMessage>;
-  /** Fault injection: delay every SMTP transaction, refuse the next N attempts (4xx). */
-  setFaults(f: { delayMs?: number; refuseNext?: number }): void;
+  /**
+   * Fault injection: delay every SMTP transaction, refuse the next N attempts (4xx). With `to`,
+   * only the transactions addressed to that recipient: a check that sets faults for its own
+   * users' addresses leaves every other email alone, and may run beside other checks.
+   */
+  setFaults(f: { delayMs?: number; refuseNext?: number; to?: string }): void;
   /** Number of delivery attempts refused so far. */
   refusedCount(): number;
   /** Every refused attempt so far, in order (gaps between them show the retry backoff). */

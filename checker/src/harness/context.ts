@@ -130,7 +130,7 @@ export class SandboxContext implements RunContext {
       this.faults.database.up(),
       this.faults.redis.up(),
     ]);
-    this.mail.setFaults({ delayMs: 0, refuseNext: 0, refuseAt: 'data' });
+    this.mail.clearFaults();
   }
 
   /** Stops every app of the run. */

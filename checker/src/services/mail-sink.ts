@@ -14,7 +14,15 @@ export interface MailFaults {
   refuseNext?: number;
   /** Stage of the refusal (default 'data'). */
   refuseAt?: RefusalStage;
+  /**
+   * Only transactions addressed to this recipient (compared case-insensitively): each recipient
+   * keeps faults of its own, and every other email is delivered as usual.
+   */
+  to?: string;
 }
+
+type Faults = Required<Omit<MailFaults, 'to'>>;
+const NO_FAULTS: Faults = { delayMs: 0, refuseNext: 0, refuseAt: 'data' };
 
 export interface MailSinkOptions {
   host?: string;
@@ -33,6 +41,8 @@ export interface StartedMailSink {
 /** The MailSink of api.ts, plus a reset the runtime calls between runs. */
 export interface SandboxMailSink extends MailSink {
   setFaults(f: MailFaults): void;
+  /** Forget every fault, the recipients' own included. */
+  clearFaults(): void;
   /** Forget delivered messages and faults (not the refusal count). */
   clear(): void;
 }
@@ -51,7 +61,9 @@ function formatAddress(address: PostalMime.Address | undefined): string {
 class MailStore implements SandboxMailSink {
   private readonly delivered: MailMessage[] = [];
   private readonly events = new EventEmitter();
-  private faults: Required<MailFaults> = { delayMs: 0, refuseNext: 0, refuseAt: 'data' };
+  private faults: Faults = { ...NO_FAULTS };
+  /** Faults of single recipients, by lower-cased address. */
+  private readonly faultsFor = new Map<string, Faults>();
   private refused = 0;
   private readonly refusedLog: RefusedAttempt[] = [];
 
@@ -81,8 +93,18 @@ class MailStore implements SandboxMailSink {
     });
   }
 
-  setFaults(f: MailFaults): void {
-    this.faults = { ...this.faults, ...f };
+  setFaults({ to, ...f }: MailFaults): void {
+    if (to === undefined) {
+      this.faults = { ...this.faults, ...f };
+      return;
+    }
+    const key = to.toLowerCase();
+    this.faultsFor.set(key, { ...(this.faultsFor.get(key) ?? NO_FAULTS), ...f });
+  }
+
+  clearFaults(): void {
+    this.faults = { ...NO_FAULTS };
+    this.faultsFor.clear();
   }
 
   refusedCount(): number {
@@ -100,19 +122,31 @@ class MailStore implements SandboxMailSink {
 
   clear(): void {
     this.delivered.length = 0;
-    this.faults = { delayMs: 0, refuseNext: 0, refuseAt: 'data' };
+    this.clearFaults();
   }
 
   /** Called at MAIL FROM: decides whether this transaction is one of the refused ones. */
   takeRefusal(): RefusalStage | undefined {
-    if (this.faults.refuseNext <= 0) return undefined;
-    this.faults.refuseNext -= 1;
-    this.refused += 1;
-    return this.faults.refuseAt;
+    return this.take(this.faults);
   }
 
-  delayMs(): number {
-    return this.faults.delayMs;
+  /** Called at RCPT TO when MAIL FROM refused nothing: the recipient's own refusals. */
+  takeRefusalFor(address: string): RefusalStage | undefined {
+    const own = this.faultsFor.get(address.toLowerCase());
+    return own ? this.take(own) : undefined;
+  }
+
+  private take(faults: Faults): RefusalStage | undefined {
+    if (faults.refuseNext <= 0) return undefined;
+    faults.refuseNext -= 1;
+    this.refused += 1;
+    return faults.refuseAt;
+  }
+
+  /** The delay of a transaction to these recipients: the longest that applies. */
+  delayMs(recipients: string[]): number {
+    const own = recipients.map((r) => this.faultsFor.get(r.toLowerCase())?.delayMs ?? 0);
+    return Math.max(this.faults.delayMs, ...own);
   }
 
   deliver(m: MailMessage): void {
@@ -130,8 +164,8 @@ export async function startMailSink(opts: MailSinkOptions = {}): Promise<Started
   // When each session's current transaction began (MAIL FROM): the attempt's time.
   const began = new WeakMap<SMTPServerSession, number>();
   const timers = new Set<NodeJS.Timeout>();
-  const later = (fn: () => void): void => {
-    const ms = store.delayMs();
+  const later = (recipients: string[], fn: () => void): void => {
+    const ms = store.delayMs(recipients);
     if (ms <= 0) return fn();
     const t = setTimeout(() => {
       timers.delete(t);
@@ -152,6 +186,8 @@ export async function startMailSink(opts: MailSinkOptions = {}): Promise<Started
       cb();
     },
     onRcptTo(address, session, cb: SmtpCallback) {
+      if (refusals.get(session) === undefined)
+        refusals.set(session, store.takeRefusalFor(address.address));
       if (refusals.get(session) === 'rcpt') {
         store.logRefusal({ at: began.get(session) ?? Date.now(), to: [address.address] });
         return cb(Object.assign(new Error('Mailbox busy, try later'), { responseCode: 450 }));
@@ -166,19 +202,16 @@ export async function startMailSink(opts: MailSinkOptions = {}): Promise<Started
           return cb(
             Object.assign(new Error(`Message exceeds ${maxBytes} bytes`), { responseCode: 552 }),
           );
+        const rcpts = session.envelope.rcptTo.map((r) => r.address);
         if (refusals.get(session) === 'data') {
-          store.logRefusal({
-            at: began.get(session) ?? Date.now(),
-            to: session.envelope.rcptTo.map((r) => r.address),
-          });
-          return later(() => cb(temporaryFailure('Temporary failure, try again later')));
+          store.logRefusal({ at: began.get(session) ?? Date.now(), to: rcpts });
+          return later(rcpts, () => cb(temporaryFailure('Temporary failure, try again later')));
         }
         const raw = Buffer.concat(chunks);
-        const rcpts = session.envelope.rcptTo.map((r) => r.address);
         const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         PostalMime.parse(raw)
           .then((email) => {
-            later(() => {
+            later(rcpts, () => {
               store.deliver({
                 from: formatAddress(email.from) || envelopeFrom,
                 to: rcpts,

@@ -61,6 +61,28 @@ describe('mail sink', () => {
     expect(started.sink.messages()).toHaveLength(0);
   });
 
+  it('faults for one recipient leave every other email alone', async () => {
+    const delayMs = 2000;
+    started.sink.setFaults({ to: 'Own@Example.test', refuseNext: 1 });
+    started.sink.setFaults({ to: 'late@example.test', delayMs });
+    await send('other@example.test');
+    await expect(send('own@example.test')).rejects.toMatchObject({ responseCode: 451 });
+    await send('own@example.test');
+    const t0 = Date.now();
+    await send('late@example.test');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(delayMs - 10);
+    expect(started.sink.refusedAttempts().map((a) => a.to)).toEqual([['own@example.test']]);
+    expect(started.sink.messages().map((m) => m.to[0])).toEqual([
+      'other@example.test',
+      'own@example.test',
+      'late@example.test',
+    ]);
+    started.sink.clearFaults();
+    const t1 = Date.now();
+    await send('late@example.test');
+    expect(Date.now() - t1).toBeLessThan(delayMs - 10);
+  });
+
   it('delays every transaction by delayMs', async () => {
     started.sink.setFaults({ delayMs: 300 });
     const t0 = Date.now();

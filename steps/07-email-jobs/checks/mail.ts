@@ -1,9 +1,22 @@
-import { fail, isCheckFailure, sandbox, type MailMessage } from '@sandbox/harness';
+import {
+  fail,
+  isCheckFailure,
+  sandbox,
+  type MailMessage,
+  type RefusedAttempt,
+} from '@sandbox/harness';
 
 export function mailsTo(email: string): MailMessage[] {
   return sandbox()
     .mail.messages()
     .filter((m) => m.to.some((to) => to.toLowerCase().includes(email)));
+}
+
+/** The delivery attempts to `email` that the test SMTP server refused (its faults for that address). */
+export function refusedAttemptsTo(email: string): RefusedAttempt[] {
+  return sandbox()
+    .mail.refusedAttempts()
+    .filter((a) => a.to.some((to) => to.toLowerCase().includes(email)));
 }
 
 /** Waits for a delivered email to `email`, failing with what the sink holds. */
