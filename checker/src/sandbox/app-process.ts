@@ -16,7 +16,7 @@ export function isSimpleCommand(script: string): boolean {
 }
 
 /** node_modules/.bin of the workspace and of every parent, like `npm run` puts on PATH. */
-function binPath(dir: string): string {
+export function binPath(dir: string): string {
   const bins: string[] = [];
   for (let d = dir; ; d = path.dirname(d)) {
     bins.push(path.join(d, 'node_modules', '.bin'));

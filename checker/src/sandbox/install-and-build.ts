@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { cacheDir } from '../services/cache-dir';
+import { binPath, isSimpleCommand } from './app-process';
 import { runCommand } from './run-command';
 import { SetupError } from '../app/setup-error';
 import { workspaceHash } from '../workspace/hash';
@@ -60,6 +61,27 @@ export async function installDependencies(
     );
 }
 
+/**
+ * `npm run build`, as npm would run it. A build script that is one simple command (`tsc -p
+ * tsconfig.json`) with no prebuild or postbuild script is exec'd directly, with node_modules/.bin
+ * on PATH: the same build without npm's own start-up (about 0.3 s of CPU on every re-check).
+ */
+export function buildCommand(ws: Workspace): {
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+} {
+  const scripts = ws.pkg.scripts ?? {};
+  const script = scripts['build']?.trim() ?? '';
+  if (!isSimpleCommand(script) || scripts['prebuild'] || scripts['postbuild'])
+    return { command: 'npm', args: ['run', 'build'] };
+  return {
+    command: '/bin/sh',
+    args: ['-c', `exec ${script}`],
+    env: { ...process.env, PATH: binPath(ws.dir), npm_lifecycle_event: 'build' },
+  };
+}
+
 export async function buildIfNeeded(
   ws: Workspace,
   onProgress?: (m: string) => void,
@@ -76,9 +98,11 @@ export async function buildIfNeeded(
   )
     return;
   onProgress?.('npm run build...');
-  const r = await runCommand('npm', ['run', 'build'], {
+  const build = buildCommand(ws);
+  const r = await runCommand(build.command, build.args, {
     cwd: ws.dir,
     timeoutMs: BUILD_TIMEOUT_MS,
+    ...(build.env ? { env: build.env } : {}),
     ...(signal ? { signal } : {}),
   });
   if (r.timedOut)

@@ -5,7 +5,12 @@ import { buildIfNeeded } from '../../src/sandbox/install-and-build';
 import { readWorkspace } from '../../src/workspace/workspace';
 
 // A workspace whose build copies src/ into dist/ and logs each build outside the workspace.
-function makeWorkspace(): { dir: string; builds: () => number; remove: () => void } {
+function makeWorkspace(scripts: Record<string, string> = {}): {
+  dir: string;
+  builds: () => number;
+  log: () => string;
+  remove: () => void;
+} {
   const root = mkdtempSync(path.join(os.tmpdir(), 'sandbox-build-cache-'));
   const dir = path.join(root, 'ws');
   const log = path.join(root, 'builds.log');
@@ -16,20 +21,21 @@ function makeWorkspace(): { dir: string; builds: () => number; remove: () => voi
     `const fs = require('fs');
 fs.mkdirSync('dist', { recursive: true });
 fs.copyFileSync('src/server.js', 'dist/server.js');
-fs.appendFileSync(${JSON.stringify(log)}, 'built\\n');
+fs.appendFileSync(${JSON.stringify(log)}, process.env.npm_package_name === 'ws' ? 'built by npm\\n' : 'built\\n');
 `,
   );
   writeFileSync(
     path.join(dir, 'package.json'),
     JSON.stringify({
       name: 'ws',
-      scripts: { build: 'node build.js', start: 'node dist/server.js' },
+      scripts: { build: 'node build.js', start: 'node dist/server.js', ...scripts },
     }),
   );
   return {
     dir,
     builds: () =>
       existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0,
+    log: () => (existsSync(log) ? readFileSync(log, 'utf8') : ''),
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
 }
@@ -80,6 +86,26 @@ describe('buildIfNeeded', () => {
       rmSync(path.join(ws.dir, 'dist'), { recursive: true });
       await buildIfNeeded(readWorkspace(ws.dir));
       expect([ws.builds(), existsSync(path.join(ws.dir, 'dist', 'server.js'))]).toEqual([2, true]);
+    } finally {
+      ws.remove();
+    }
+  });
+
+  it('runs a simple build script itself, as npm would (node_modules/.bin on PATH), without npm', async () => {
+    const ws = makeWorkspace();
+    try {
+      await buildIfNeeded(readWorkspace(ws.dir));
+      expect(ws.log()).toBe('built\n');
+    } finally {
+      ws.remove();
+    }
+  });
+
+  it('leaves a build with a prebuild script to npm, which runs both', async () => {
+    const ws = makeWorkspace({ prebuild: "node -e \"require('fs').writeFileSync('pre', '')\"" });
+    try {
+      await buildIfNeeded(readWorkspace(ws.dir));
+      expect([ws.log(), existsSync(path.join(ws.dir, 'pre'))]).toEqual(['built by npm\n', true]);
     } finally {
       ws.remove();
     }
