@@ -4,7 +4,6 @@ import { SandboxContext } from '../harness/context';
 import { drawRunVariables } from '../runtime/app-env';
 import type { AppRuntime, RuntimeDescription } from '../runtime/app-runtime';
 import { createAppRuntime } from '../runtime/create-app-runtime';
-import { containerServicesReady, ENGINE_SETUP_HINT, leaseContainerServices } from '../engine';
 import { startLocalServices, type Services } from '../services/local-services';
 import { findWarmPostgres } from '../services/warm-postgres';
 import { readWorkspace, type Workspace } from '../workspace/workspace';
@@ -43,6 +42,14 @@ export interface Run {
 }
 
 /**
+ * The container engine's client (testcontainers, dockerode): loaded only by runs that use it. A
+ * local run never needs it, and loading it costs a local re-check about half a second.
+ */
+function engineModule(): typeof import('../engine') {
+  return require('../engine') as typeof import('../engine');
+}
+
+/**
  * Where Postgres and Redis come from. `auto` (the CLI's default): given URLs or a warm Postgres
  * (`sandbox services up`) mean local; otherwise containers when an engine answers with the service
  * images present, and always for `--runtime container`; otherwise local. Callers that pass nothing get local.
@@ -59,7 +66,7 @@ async function chooseServices(opts: RunOptions): Promise<'local' | 'containers'>
     return 'local';
   if (opts.runtime === 'container') return 'containers';
   if (await findWarmPostgres()) return 'local';
-  return (await containerServicesReady()) ? 'containers' : 'local';
+  return (await engineModule().containerServicesReady()) ? 'containers' : 'local';
 }
 
 /** Local services, in front of the process's service containers when `mode` is containers. */
@@ -77,6 +84,7 @@ async function startServices(
       : {}),
   };
   if (mode === 'containers') {
+    const { ENGINE_SETUP_HINT, leaseContainerServices } = engineModule();
     const lease = await timed(opts.onTiming, 'services.containers', () =>
       leaseContainerServices(opts.onProgress).catch((e: Error) => {
         throw new SetupError(
