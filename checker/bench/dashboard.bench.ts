@@ -13,7 +13,8 @@ import { createCohort } from '../src/cohort/store/cohorts.repository';
 import { createMentor } from '../src/cohort/store/mentors.repository';
 import { recordResult } from '../src/cohort/store/results.repository';
 import { storeSubmission } from '../src/cohort/store/submissions.repository';
-import { defaultStepsDir, loadSteps } from '../src/runner/steps';
+import { loadStepsDir } from '../src/course/paths';
+import { defaultStepsDir } from '../src/runner/steps';
 import { createTestDatabase, REDIS_URL } from '../test/cohort/support/service';
 import { launchBrowser } from '../test/cohort/support/browser';
 import { flag } from './args-and-stats';
@@ -32,7 +33,7 @@ const LIVE_SAMPLES = flag('live', 20);
 const screenshotsAt = process.argv.indexOf('--screenshots');
 const SCREENSHOTS = screenshotsAt > 0 ? path.resolve(process.argv[screenshotsAt + 1]!) : undefined;
 const PASSWORD = 'a-long-bench-password';
-const steps = loadSteps(defaultStepsDir()).map(({ number, slug, title }) => ({
+const steps = loadStepsDir(defaultStepsDir()).map(({ number, slug, title }) => ({
   number,
   slug,
   title,

@@ -7,7 +7,8 @@ import { formatPretty } from '../reporters/pretty';
 import { colorFor, createStyle } from '../reporters/style';
 import type { RunResult, ServicesMode } from '../results/types';
 import { DEFAULT_TIMEOUT_SECONDS } from '../runner/defaults';
-import { defaultStepsDir, loadSteps, UnknownStepError } from '../runner/steps';
+import { loadStepsDir } from '../course/paths';
+import { defaultStepsDir, UnknownStepError } from '../runner/steps';
 import { EXIT, exitAfterFlush } from './exit';
 import { isLearnersWorkspace, resolveWorkspace } from '../course/workspace';
 import { rememberProgress } from './check-progress';
@@ -174,7 +175,7 @@ function interrupted(code: number, clear: () => void): number {
 }
 
 function report(result: RunResult, flags: CheckFlags): void {
-  const courseLength = loadSteps(defaultStepsDir()).length;
+  const courseLength = loadStepsDir(defaultStepsDir()).length;
   if (flags.out) {
     writeOutFile(flags.out, formatResult(result, flags.format, { color: false, courseLength }));
     process.stdout.write(formatPretty(result, { color: colorFor(process.stdout), courseLength }));

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /** The course repository's root: the nearest folder above `from` holding steps/manifest.json. */
@@ -12,6 +12,7 @@ export function courseRoot(from: string = __dirname): string {
   }
 }
 
+/** A step of the course: the one model of it (manifest position and slug, its folder, its checks). */
 export interface StepInfo {
   /** 1-based position in the course. */
   number: number;
@@ -21,25 +22,41 @@ export interface StepInfo {
   folder: string;
   /** Absolute path of steps/NN-slug. */
   dir: string;
+  /** Absolute paths of its checks/*.check.ts, sorted by name. */
+  checkFiles: string[];
 }
 
 interface ManifestFile {
   steps: { slug: string; title: string }[];
 }
 
+/** The steps of the course at `root` (its steps/ folder). */
 export function loadSteps(root: string = courseRoot()): StepInfo[] {
-  const manifest = JSON.parse(
-    readFileSync(join(root, 'steps', 'manifest.json'), 'utf8'),
-  ) as ManifestFile;
-  return manifest.steps.map((s, i) => {
-    const folder = `${String(i + 1).padStart(2, '0')}-${s.slug}`;
-    return {
-      number: i + 1,
-      slug: s.slug,
-      title: s.title,
-      folder,
-      dir: join(root, 'steps', folder),
-    };
+  return loadStepsDir(join(root, 'steps'));
+}
+
+/**
+ * The steps of a steps folder, in manifest order (identity by slug, order by position): each
+ * step's folder is the `NN-slug` one there, whatever its number, else the one its position names.
+ */
+export function loadStepsDir(stepsDir: string): StepInfo[] {
+  const manifestPath = join(stepsDir, 'manifest.json');
+  if (!existsSync(manifestPath)) throw new Error(`no steps manifest at ${manifestPath}`);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ManifestFile;
+  const folders = readdirSync(stepsDir);
+  return manifest.steps.map(({ slug, title }, i) => {
+    const folder =
+      folders.find((name) => /^\d+-/.test(name) && name.replace(/^\d+-/, '') === slug) ??
+      `${String(i + 1).padStart(2, '0')}-${slug}`;
+    const dir = join(stepsDir, folder);
+    const checksDir = join(dir, 'checks');
+    const checkFiles = existsSync(checksDir)
+      ? readdirSync(checksDir)
+          .filter((name) => name.endsWith('.check.ts'))
+          .sort()
+          .map((name) => join(checksDir, name))
+      : [];
+    return { number: i + 1, slug, title, folder, dir, checkFiles };
   });
 }
 

@@ -12,7 +12,8 @@ import { InOrderProgress } from './check-progress';
 import { runCheckFiles } from './jest';
 import { isSetupError, type PreparedRun, type PrepareRun } from './run-types';
 import { CheckScheduler } from './scheduler';
-import { defaultStepsDir, loadSteps, selectSteps, stepOfFile, type StepDefinition } from './steps';
+import { loadStepsDir } from '../course/paths';
+import { defaultStepsDir, selectSteps, stepOfFile, type StepDefinition } from './steps';
 import { Timings } from './timings';
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS } from './defaults';
 
@@ -42,7 +43,7 @@ export interface GradeOptions {
 export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<RunResult> {
   const started = { at: new Date(), ms: performance.now() };
   const stepsDir = path.resolve(opts.stepsDir ?? defaultStepsDir());
-  const steps = selectSteps(loadSteps(stepsDir), opts.step, opts.only);
+  const steps = selectSteps(loadStepsDir(stepsDir), opts.step, opts.only);
   const header: RunHeader = {
     workspace: opts.workspace,
     services: opts.services ?? 'auto',

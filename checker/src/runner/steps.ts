@@ -1,42 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { StepInfo } from '../course/paths';
 
-export interface StepDefinition {
-  /** Position in the manifest, from 1. */
-  number: number;
-  slug: string;
-  title: string;
-  /** Absolute paths of steps/NN-slug/checks/*.check.ts, sorted by name. */
-  checkFiles: string[];
-}
+/** The runner grades the course's steps (course/paths.ts: the one Course model). */
+export type StepDefinition = StepInfo;
 
 /** The course's steps folder: SANDBOX_STEPS_DIR (tests point it at fixtures), else the repository's steps/. */
 export function defaultStepsDir(): string {
   return process.env['SANDBOX_STEPS_DIR'] ?? path.resolve(__dirname, '../../../steps');
-}
-
-interface Manifest {
-  steps: { slug: string; title: string }[];
-}
-
-/** Steps in manifest order, each with its check files. */
-export function loadSteps(stepsDir: string): StepDefinition[] {
-  const manifestPath = path.join(stepsDir, 'manifest.json');
-  if (!existsSync(manifestPath)) throw new Error(`no steps manifest at ${manifestPath}`);
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-  const folders = readdirSync(stepsDir);
-  return manifest.steps.map(({ slug, title }, index) => {
-    const folder = folders.find((name) => name.replace(/^\d+-/, '') === slug && /^\d+-/.test(name));
-    const checksDir = folder ? path.join(stepsDir, folder, 'checks') : undefined;
-    const checkFiles =
-      checksDir && existsSync(checksDir)
-        ? readdirSync(checksDir)
-            .filter((name) => name.endsWith('.check.ts'))
-            .sort()
-            .map((name) => path.join(checksDir, name))
-        : [];
-    return { number: index + 1, slug, title, checkFiles };
-  });
 }
 
 /**

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { request, type APIRequestContext, type BrowserContext, type Page } from 'playwright-core';
 import { fabricatedResult, seedAttempts, seedLearners } from '../../bench/support/cohort-seed';
-import { defaultStepsDir, loadSteps } from '../../src/runner/steps';
+import { loadStepsDir } from '../../src/course/paths';
+import { defaultStepsDir } from '../../src/runner/steps';
 import { recordResult } from '../../src/cohort/store/results.repository';
 import { submissionById } from '../../src/cohort/store/submissions.repository';
 import { ARTIFACTS, launchBrowser } from './support/browser';
@@ -19,7 +20,7 @@ const REPO = path.join(__dirname, '..', '..', '..');
 // The built CLI, as learners run it (npm install / npm ci builds checker/dist).
 const CLI = path.join(REPO, 'checker', 'bin', 'sandbox.js');
 const PASSWORD = 'correct-horse-battery';
-const steps = loadSteps(defaultStepsDir()).map(({ number, slug, title }) => ({
+const steps = loadStepsDir(defaultStepsDir()).map(({ number, slug, title }) => ({
   number,
   slug,
   title,

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defaultStepsDir, loadSteps } from '../../runner/steps';
+import { loadStepsDir } from '../../course/paths';
+import { defaultStepsDir } from '../../runner/steps';
 import { DEFAULT_LIMITS, type ArchiveLimits } from '../archive/limits';
 import { createGradingQueue, type GradingQueue } from '../queue/grading-queue';
 import { startReconciler } from '../queue/reconciler';
@@ -45,7 +46,7 @@ export async function startCohortService(config: ServiceConfig): Promise<Running
     ...(config.gradeRetry ? { retry: config.gradeRetry } : {}),
     onError: () => undefined, // reported per request (503s, health) instead of a log line per retry
   });
-  const steps = loadSteps(defaultStepsDir()).map(({ number, slug, title }) => ({
+  const steps = loadStepsDir(defaultStepsDir()).map(({ number, slug, title }) => ({
     number,
     slug,
     title,
