@@ -157,8 +157,35 @@ export function registerCohortCommands(program: Command): void {
     .action((name: string, flags: { server: string; email?: string }) =>
       guarded(() =>
         (
-          require('../cohort/client/cohort-create') as typeof import('../cohort/client/cohort-create')
+          require('../cohort/client/cohort-commands') as typeof import('../cohort/client/cohort-commands')
         ).runCohortCreate(name, flags),
       ),
+    );
+  cohort
+    .command('invite')
+    .description(
+      'close a cohort’s invite code (learners who joined stay), or open the cohort with a fresh code',
+    )
+    .argument(
+      '<cohort-id>',
+      'the cohort’s id (printed by `cohort create`; in the dashboard, the cohort page’s address)',
+    )
+    .requiredOption('--server <url>', 'the cohort service')
+    .option('--close', 'nobody joins with the code any more')
+    .option('--open', 'a fresh invite code (the old one stays refused)')
+    .option(
+      '--email <email>',
+      'your mentor email (the password is asked, or SANDBOX_MENTOR_PASSWORD)',
+    )
+    .action(
+      (
+        cohortId: string,
+        flags: { server: string; email?: string; open?: boolean; close?: boolean },
+      ) =>
+        guarded(() =>
+          (
+            require('../cohort/client/cohort-commands') as typeof import('../cohort/client/cohort-commands')
+          ).runCohortInvite(cohortId, flags),
+        ),
     );
 }

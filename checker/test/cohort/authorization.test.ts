@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { startCohortService } from '../../src/cohort/server/start';
 import type { RunResult } from '../../src/results/types';
 import { recordResult } from '../../src/cohort/store/results.repository';
 import { submissionById } from '../../src/cohort/store/submissions.repository';
@@ -7,6 +8,7 @@ import {
   joinAs,
   json,
   mentorWithCohort,
+  REDIS_URL,
   startTestService,
   type TestService,
 } from './support/service';
@@ -157,6 +159,38 @@ describe('mentor routes', () => {
     expect(errorOf(wrong.body).code).toBe('UNAUTHORIZED');
   });
 
+  it('failed sign-ins are limited across service processes: the sixth is 429 RATE_LIMITED with Retry-After, on either', async () => {
+    // A second `sandbox serve` process on the same Postgres and Redis (behind one load balancer).
+    const other = await startCohortService({
+      databaseUrl: service.databaseUrl,
+      redisUrl: REDIS_URL,
+      port: 0,
+      host: '127.0.0.1',
+      queuePrefix: service.queuePrefix,
+      log: () => undefined,
+    });
+    try {
+      const email = `limited-${randomBytes(4).toString('hex')}@example.com`;
+      const attempt = (url: string) =>
+        json(url, 'POST', '/api/mentor/session', { body: { email, password: 'wrong-password-1' } });
+      const statuses: number[] = [];
+      for (const url of [service.url, other.url, service.url, other.url, service.url])
+        statuses.push((await attempt(url)).status);
+      const limited = await attempt(other.url);
+      expect([...statuses, limited.status]).toEqual([401, 401, 401, 401, 401, 429]);
+      expect(errorOf(limited.body).code).toBe('RATE_LIMITED');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await attempt(service.url)).status).toBe(429);
+      // Another email from the same address still signs in (the per-address limit is wider).
+      const signedIn = await json(service.url, 'POST', '/api/mentor/session', {
+        body: { email: a.email, password: 'correct-horse-battery' },
+      });
+      expect(signedIn.status).toBe(201);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('a mentor sees only their cohorts: every route of another cohort is 404', async () => {
     const list = await json<{ cohorts: { id: string }[] }>(service.url, 'GET', '/api/cohorts', {
       token: b.token,
@@ -173,6 +207,8 @@ describe('mentor routes', () => {
       ['GET', `/api/cohorts/${a.cohortId}/learners/${ada.learnerId}/gradescope.json`],
       ['GET', `/api/cohorts/${a.cohortId}/submissions/${adaSubmission}`],
       ['POST', `/api/cohorts/${a.cohortId}/mentors`],
+      ['DELETE', `/api/cohorts/${a.cohortId}/invite`],
+      ['POST', `/api/cohorts/${a.cohortId}/invite`],
       ['POST', `/api/cohorts/${a.cohortId}/learners/${ada.learnerId}/notes`],
     ] as const;
     for (const [method, route] of routes) {
@@ -182,6 +218,42 @@ describe('mentor routes', () => {
       });
       expect([route, r.status]).toEqual([route, 404]);
     }
+  });
+
+  it('a closed invite code lets nobody join; reopening gives a fresh code and the old one stays closed', async () => {
+    const c = await mentorWithCohort(service, 'Closing');
+    await joinAs(service, c.inviteCode, 'early');
+    const closed = await json<{ cohort: { inviteOpen: boolean; inviteCode: string } }>(
+      service.url,
+      'DELETE',
+      `/api/cohorts/${c.cohortId}/invite`,
+      { token: c.token },
+    );
+    expect([closed.status, closed.body.cohort.inviteOpen]).toEqual([200, false]);
+    const late = await json(service.url, 'POST', '/api/join', {
+      body: { code: c.inviteCode, name: 'late' },
+    });
+    expect([late.status, errorOf(late.body).code]).toEqual([404, 'NOT_FOUND']);
+    const reopened = await json<{ cohort: { inviteOpen: boolean; inviteCode: string } }>(
+      service.url,
+      'POST',
+      `/api/cohorts/${c.cohortId}/invite`,
+      { token: c.token },
+    );
+    expect([reopened.status, reopened.body.cohort.inviteOpen]).toEqual([201, true]);
+    expect(reopened.body.cohort.inviteCode).not.toBe(c.inviteCode);
+    expect(
+      (await json(service.url, 'POST', '/api/join', { body: { code: c.inviteCode, name: 'late' } }))
+        .status,
+    ).toBe(404);
+    await joinAs(service, reopened.body.cohort.inviteCode, 'late');
+    const learners = await json<{ learners: { name: string }[] }>(
+      service.url,
+      'GET',
+      `/api/cohorts/${c.cohortId}/learners`,
+      { token: c.token },
+    );
+    expect(learners.body.learners.map((l) => l.name).sort()).toEqual(['early', 'late']);
   });
 
   it("a learner of cohort A seen through cohort B's path is 404", async () => {

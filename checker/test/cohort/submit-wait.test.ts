@@ -138,3 +138,52 @@ it('init, join, submit --wait: queued, grading, the check summary, the checkerâ€
   const status = sandbox('status', '--workspace', workspace);
   expect(status.stdout).toMatch(/Mentor feedback:[\s\S]*Start with the 404 handler\./);
 });
+
+it('cohort invite --close refuses new joins; --open prints a fresh code that works, the old one stays refused', () => {
+  const created = sandbox(
+    'cohort',
+    'create',
+    'Summer',
+    '--server',
+    url,
+    '--email',
+    'grace@example.com',
+  );
+  expect(created.code).toBe(0);
+  const cohortId = /\(id (\S+)\)/.exec(created.stdout)![1]!;
+  const oldCode = /Invite code: (\S+)/.exec(created.stdout)![1]!;
+  const closed = sandbox(
+    'cohort',
+    'invite',
+    cohortId,
+    '--close',
+    '--server',
+    url,
+    '--email',
+    'grace@example.com',
+  );
+  expect([closed.code, closed.stdout]).toEqual([
+    0,
+    expect.stringContaining('invite code is closed'),
+  ]);
+  const refused = sandbox('join', oldCode, '--server', url, '--name', 'late');
+  expect([refused.code, refused.stderr]).toEqual([2, expect.stringContaining('NOT_FOUND')]);
+  const opened = sandbox(
+    'cohort',
+    'invite',
+    cohortId,
+    '--open',
+    '--server',
+    url,
+    '--email',
+    'grace@example.com',
+  );
+  expect(opened.code).toBe(0);
+  const newCode = /new invite code: (\S+)/.exec(opened.stdout)![1]!;
+  expect(newCode).not.toBe(oldCode);
+  expect(sandbox('join', oldCode, '--server', url, '--name', 'late').code).toBe(2);
+  expect(sandbox('join', newCode, '--server', url, '--name', 'late').code).toBe(0);
+  expect(
+    sandbox('cohort', 'invite', cohortId, '--server', url, '--email', 'grace@example.com').code,
+  ).toBe(2);
+});

@@ -112,7 +112,7 @@ export function dashboardRoutes(deps: CohortDeps, auth: passport.Authenticator):
   dashboard.use(auth.session());
   dashboard.use(express.urlencoded({ extended: false, limit: '64kb' }));
   dashboard.use(csrfSynchronisedProtection);
-  dashboard.use(authRoutes(db, auth, csrfToken));
+  dashboard.use(authRoutes(db, auth, csrfToken, deps.counters));
   dashboard.use(requireSignedIn);
   dashboard.use('/live', eventRoutes(deps));
   dashboard.use(pageRoutes(deps, csrfToken));

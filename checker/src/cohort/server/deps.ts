@@ -1,6 +1,7 @@
 import type { ArchiveLimits } from '../archive/limits';
 import type { GradingQueue } from '../queue/grading-queue';
 import type { Db } from '../store/db';
+import type { SharedCountersConfig } from './sign-in-limits';
 
 export interface CourseStep {
   number: number;
@@ -19,6 +20,8 @@ export interface CohortDeps {
   log: (message: string) => void;
   /** Signs the dashboard's session cookies (SANDBOX_SESSION_SECRET; the embedded service keeps one in its data folder). */
   sessionSecret?: string;
+  /** Redis for the sign-in limits' counters, shared by every service process (in memory without it). */
+  counters?: SharedCountersConfig;
   /** How often the event stream looks for new events (ms). */
   eventPollMs?: number;
 }

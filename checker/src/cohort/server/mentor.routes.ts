@@ -7,6 +7,7 @@ import {
   cohortsOfMentor,
   createCohort,
   mentorsOfCohort,
+  setInvite,
   type Cohort,
 } from '../store/cohorts.repository';
 import { createNote, notesOfLearner } from '../store/feedback.repository';
@@ -33,6 +34,7 @@ import { gridCsv } from './csv';
 import { CohortError, notFound, unauthorized } from './errors';
 import { MIN_PASSWORD_LENGTH } from './first-mentor';
 import { idParam, optionalTextField, textField } from './params';
+import { signInLimits } from './sign-in-limits';
 
 /** What mentors (and the dashboard) call: sign in, cohorts, learners, the grid, attempts, notes, exports. */
 export function mentorRoutes(deps: CohortDeps, auth: passport.Authenticator): Router {
@@ -41,18 +43,37 @@ export function mentorRoutes(deps: CohortDeps, auth: passport.Authenticator): Ro
   const mentor = requireMentor(db);
   const json = express.json({ limit: '64kb' });
 
-  router.post('/mentor/session', json, (req: Request, res: Response, next: NextFunction) => {
-    textField(req.body, 'email', 320);
-    textField(req.body, 'password', 1000);
-    auth.authenticate('mentor-local', { session: false }, (err: unknown, found: Mentor | false) => {
-      if (err) return next(err);
-      if (!found) return next(unauthorized('wrong email or password'));
-      issueMentorToken(db, found.id).then(
-        (token) => res.status(201).json({ mentor: found, token }),
-        (e: unknown) => next(e),
-      );
-    })(req, res, next);
+  // Failed sign-ins are limited like the dashboard's form (its own counters, the same limits).
+  const limited = signInLimits('api', deps.counters, (_req, res, seconds) => {
+    res.status(429).json({
+      error: {
+        code: 'RATE_LIMITED',
+        message: `too many failed sign-ins: try again in ${Math.ceil(seconds / 60)} minute(s)`,
+      },
+    });
   });
+
+  router.post(
+    '/mentor/session',
+    json,
+    ...limited,
+    (req: Request, res: Response, next: NextFunction) => {
+      textField(req.body, 'email', 320);
+      textField(req.body, 'password', 1000);
+      auth.authenticate(
+        'mentor-local',
+        { session: false },
+        (err: unknown, found: Mentor | false) => {
+          if (err) return next(err);
+          if (!found) return next(unauthorized('wrong email or password'));
+          issueMentorToken(db, found.id).then(
+            (token) => res.status(201).json({ mentor: found, token }),
+            (e: unknown) => next(e),
+          );
+        },
+      )(req, res, next);
+    },
+  );
 
   router.delete('/mentor/session', mentor, async (req, res) => {
     const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
@@ -111,6 +132,18 @@ export function mentorRoutes(deps: CohortDeps, auth: passport.Authenticator): Ro
   router.get('/cohorts/:cohortId', mentor, async (req, res) => {
     const cohort = await myCohort(req, res);
     res.json({ cohort, mentors: await mentorsOfCohort(db, cohort.id) });
+  });
+
+  /** Closes the invite code: learners who joined stay, nobody joins with it any more. */
+  router.delete('/cohorts/:cohortId/invite', mentor, async (req, res) => {
+    const cohort = await myCohort(req, res);
+    res.json({ cohort: await setInvite(db, cohort.id, false) });
+  });
+
+  /** Opens the cohort again with a fresh invite code (the old one stays refused). */
+  router.post('/cohorts/:cohortId/invite', mentor, async (req, res) => {
+    const cohort = await myCohort(req, res);
+    res.status(201).json({ cohort: await setInvite(db, cohort.id, true) });
   });
 
   router.post('/cohorts/:cohortId/mentors', mentor, json, async (req, res) => {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import { loadStepsDir } from '../../course/paths';
 import { defaultStepsDir } from '../../runner/steps';
 import { DEFAULT_LIMITS, type ArchiveLimits } from '../archive/limits';
@@ -46,6 +47,13 @@ export async function startCohortService(config: ServiceConfig): Promise<Running
     ...(config.gradeRetry ? { retry: config.gradeRetry } : {}),
     onError: () => undefined, // reported per request (503s, health) instead of a log line per retry
   });
+  // The sign-in limits' counters: shared by every service process; a command fails at once while Redis is away.
+  const countersRedis = new Redis(config.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times: number) => Math.min(times * 200, 2000),
+  });
+  countersRedis.on('error', () => undefined);
   const steps = loadStepsDir(defaultStepsDir()).map(({ number, slug, title }) => ({
     number,
     slug,
@@ -57,6 +65,10 @@ export async function startCohortService(config: ServiceConfig): Promise<Running
     steps,
     limits: config.limits ?? DEFAULT_LIMITS,
     log,
+    counters: {
+      redis: countersRedis,
+      prefix: `sandbox-cohort:${config.queuePrefix ? `${config.queuePrefix}:` : ''}`,
+    },
     ...(config.eventPollMs ? { eventPollMs: config.eventPollMs } : {}),
     ...(config.sessionSecret ? { sessionSecret: config.sessionSecret } : {}),
   });
@@ -83,6 +95,7 @@ export async function startCohortService(config: ServiceConfig): Promise<Running
       });
       await reconciler.stop();
       await queue.close().catch(() => undefined);
+      countersRedis.disconnect();
       await db.destroy();
     },
   };

@@ -66,6 +66,19 @@ export async function cohortByInviteCode(db: Db, code: string): Promise<Cohort |
   return row ? toCohort(row) : undefined;
 }
 
+/**
+ * Closes the cohort's invite code (joining with it is refused from now on), or opens a fresh one:
+ * a reopened cohort never takes the old code again, so a code that leaked stays useless.
+ */
+export async function setInvite(db: Db, cohortId: string, open: boolean): Promise<Cohort> {
+  const [row] = await db('cohorts')
+    .where('id', cohortId)
+    .update(open ? { invite_open: true, invite_code: newInviteCode() } : { invite_open: false })
+    .returning<CohortRow[]>('*');
+  if (!row) throw new Error('no such cohort');
+  return toCohort(row);
+}
+
 export async function addMentorToCohort(db: Db, cohortId: string, mentorId: string): Promise<void> {
   await db('cohort_mentors')
     .insert({ cohort_id: cohortId, mentor_id: mentorId })

@@ -93,6 +93,7 @@ export async function mentorWithCohort(
   cohortName = 'Cohort',
 ): Promise<{
   token: string;
+  email: string;
   mentorId: string;
   cohortId: string;
   inviteCode: string;
@@ -118,6 +119,7 @@ export async function mentorWithCohort(
   const { cohort } = created.body;
   return {
     token: session.body.token,
+    email,
     mentorId: mentor.id,
     cohortId: cohort.id,
     inviteCode: cohort.inviteCode,
