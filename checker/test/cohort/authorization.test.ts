@@ -407,6 +407,22 @@ describe('mentor routes', () => {
     ).toBe(200);
   });
 
+  it('without a session, a dashboard page redirects to sign-in and its event stream is 401 JSON', async () => {
+    const page = await fetch(`${service.url}/dashboard/cohorts/${a.cohortId}`, {
+      headers: { accept: 'text/html,application/xhtml+xml' },
+      redirect: 'manual',
+    });
+    expect([page.status, page.headers.get('location')]).toEqual([
+      303,
+      `/dashboard/login?next=${encodeURIComponent(`/dashboard/cohorts/${a.cohortId}`)}`,
+    ]);
+    const stream = await json(service.url, 'GET', `/dashboard/live/cohorts/${a.cohortId}/events`, {
+      headers: { accept: 'text/event-stream' },
+    });
+    expect([stream.status, errorOf(stream.body).code]).toEqual([401, 'UNAUTHORIZED']);
+    expect(stream.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+
   it('a signed-out token is 401', async () => {
     const second = await mentorWithCohort(service, 'C');
     expect(

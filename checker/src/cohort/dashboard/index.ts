@@ -31,8 +31,14 @@ const requireSignedIn: RequestHandler = (req, res, next) => {
       'FORBIDDEN',
       'The dashboard is for mentors signed in with their password; tokens open the JSON API only.',
     );
-  if (req.method === 'GET' || req.method === 'HEAD')
+  // A page (a browser asking for HTML) goes to the sign-in form; anything else (the live event
+  // stream, a script) gets the API's 401 in the JSON error shape, not a login page it cannot read.
+  if ((req.method === 'GET' || req.method === 'HEAD') && req.get('accept')?.includes('text/html'))
     return res.redirect(303, `/dashboard/login?next=${encodeURIComponent(req.originalUrl)}`);
+  if (req.method === 'GET' || req.method === 'HEAD')
+    return res.status(401).json({
+      error: { code: 'UNAUTHORIZED', message: 'sign in at /dashboard/login first' },
+    });
   throw new CohortError(403, 'FORBIDDEN', 'Sign in first.');
 };
 
