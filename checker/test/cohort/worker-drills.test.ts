@@ -191,6 +191,39 @@ it('a worker SIGKILLed mid-grade: the other takes the job over, one result is re
   expect(stillAlive(orphans)).toEqual([]);
 });
 
+it('SIGTERM past --drain-seconds: the grading in hand is stopped and handed back, the worker exits 0, another grades it once', async () => {
+  for (const w of workers.splice(0)) {
+    w.child.kill('SIGTERM');
+    await w.exited;
+  }
+  // Alone on the queue, so it takes the job; it waits 1 s for a grading in hand, no longer.
+  const hasty = await started(spawnWorker(workerEnv, 1, 1));
+  const fay = await joinAs(service, mentor.inviteCode, 'fay');
+  const id = await submit(fay.token, 'fay-1');
+  const grading = await until(id, (r) => r.status === 'grading', 120_000);
+  expect(pidOf(grading.worker)).toBe(hasty.pid);
+  await new Promise((r) => setTimeout(r, 1500)); // well into the grading
+  const children = childrenOf(hasty.pid);
+  expect(children.length).toBeGreaterThan(0);
+  const t0 = Date.now();
+  hasty.child.kill('SIGTERM');
+  expect(await hasty.exited).toBe(0);
+  // 1 s of drain, then the grading child is stopped (SIGTERM, SIGKILL after 20 s) and the job handed back.
+  expect(Date.now() - t0).toBeLessThan(45_000);
+  expect(hasty.output()).toContain('SIGTERM: finishing the gradings in hand (up to 1 s)');
+  expect(stillAlive(children)).toEqual([]);
+  workers.push(await started(spawnWorker(workerEnv)));
+  const done = await until(id, graded, 300_000);
+  expect(pidOf(done.result_worker)).not.toBe(hasty.pid);
+  expect(done.attempts).toBe(1 + infraRetries(id));
+  expect(done.attempts).toBeGreaterThanOrEqual(2);
+  const results = await service
+    .db('results')
+    .where('submission_id', id)
+    .count<{ n: string }[]>({ n: '*' });
+  expect(Number(results[0]!.n)).toBe(1);
+});
+
 it('Redis restarted (its jobs lost) with submissions waiting: the reconciler queues them again and they are graded', async () => {
   for (const w of workers.splice(0)) {
     w.child.kill('SIGTERM');

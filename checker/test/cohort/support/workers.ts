@@ -63,10 +63,14 @@ export interface WorkerProcess {
 }
 
 /** `sandbox worker` as its own process (the built CLI: `npm run build` first). */
-export function spawnWorker(env: Record<string, string>, concurrency = 1): Promise<WorkerProcess> {
+export function spawnWorker(
+  env: Record<string, string>,
+  concurrency = 1,
+  drainSeconds = 120,
+): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    [CLI, 'worker', '--concurrency', String(concurrency), '--drain-seconds', '120'],
+    [CLI, 'worker', '--concurrency', String(concurrency), '--drain-seconds', String(drainSeconds)],
     {
       env: { ...process.env, ...env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
