@@ -25,6 +25,7 @@ import { cacheDir } from '../checker/src/services/cache-dir';
 import { readWorkspace } from '../checker/src/workspace/workspace';
 import { fencedUids } from '../checker/src/sandbox/network-fence';
 import { processesOf, RUN_UID_FIRST } from '../checker/src/sandbox/run-user';
+import { privateNeighbour } from '../checker/test/support/private-neighbour';
 import { REFERENCE, ROOT } from './support/grade-workspace';
 import {
   courseFilesHash,
@@ -212,6 +213,32 @@ describe('a build that connects to an abstract unix socket of the machine', () =
       await run.dispose();
       removeWorkspace(dir);
       server.close();
+    }
+  }, 120_000);
+});
+
+describe('a dependency URL at 169.254.169.254 (a cloud’s metadata service)', () => {
+  it('is refused before the checker’s npm runs: nothing reaches the address', async () => {
+    const neighbour = await privateNeighbour();
+    const dir = hostileWorkspace('probe');
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      pkg.dependencies = { evil: `http://169.254.169.254:${neighbour.port}/latest/meta-data.tgz` };
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg));
+      const before = await neighbour.hits();
+      const e = (await prepareRun({ workspace: dir, services: 'local' }).then(
+        (r) => r.dispose().then(() => new Error('the run was prepared')),
+        (err: unknown) => err,
+      )) as { code?: string; message?: string };
+      expect(e.code).toBe('INSTALL_REFUSED');
+      expect(e.message).not.toContain('169.254'); // the learner's file is never quoted
+      expect(await neighbour.hits()).toEqual(before);
+    } finally {
+      neighbour.remove();
+      removeWorkspace(dir);
     }
   }, 120_000);
 });

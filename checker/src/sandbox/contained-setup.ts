@@ -18,6 +18,7 @@ import { workspaceHash } from '../workspace/hash';
 import type { Workspace } from '../workspace/workspace';
 import { baseEnv } from './app-process';
 import { dependencyCacheKey, restoreDependencies, storeDependencies } from './dependency-cache';
+import { assertRegistryOnly } from './dependency-sources';
 import { BUILD_TIMEOUT_MS, dependenciesResolvable, INSTALL_TIMEOUT_MS } from './install-and-build';
 import type { AppSandbox } from './limits';
 import { chownTree } from './run-dir';
@@ -106,6 +107,7 @@ async function fetchAndRebuild(s: ContainedSetup): Promise<void> {
     chownTree(s.ws.dir, s.user);
     return;
   }
+  assertRegistryOnly(s.ws); // npm runs as the checker, with the machine's network
   const verb = s.ws.hasLockFile ? 'ci' : 'install';
   s.onProgress?.(`npm ${verb} --ignore-scripts...`);
   const fetched = await runCommand('npm', [verb, '--ignore-scripts', '--no-audit', '--no-fund'], {
