@@ -39,6 +39,8 @@ interface CheckRun {
   wallMs: number;
   status: string;
   score: string;
+  /** Why the checker could not grade (status error), so a bench figure from a broken run says so. */
+  error?: string;
   timings: Record<string, number>;
 }
 
@@ -53,7 +55,13 @@ function check(args: string[], workspace = WORKSPACE, learner?: Learner): CheckR
   const wallMs = Math.round(performance.now() - started);
   const r = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
   if (!learner) rmSync(dir, { recursive: true, force: true });
-  return { wallMs, status: r.status, score: `${r.score}/${r.maxScore}`, timings: r.timings ?? {} };
+  return {
+    wallMs,
+    status: r.status,
+    score: `${r.score}/${r.maxScore}`,
+    ...(r.error ? { error: `${r.error.code}: ${r.error.message}` } : {}),
+    timings: r.timings ?? {},
+  };
 }
 
 const SPAWN = { stdio: 'ignore', timeout: 600_000 } as const;
@@ -101,6 +109,8 @@ function learnerWorkspace(): Learner {
     '--regid=nogroup',
     '--clear-groups',
     'env',
+    '-u',
+    'SANDBOX_CACHE_DIR', // the bench user's own cache: the learner keeps theirs under HOME
     `HOME=${home}`,
     `XDG_CACHE_HOME=${path.join(home, '.cache')}`,
     process.execPath,
@@ -134,6 +144,9 @@ function commandWallMs(args: string[]): number {
   spawnSync(process.execPath, args, { stdio: 'ignore', timeout: 60_000 });
   return Math.round(performance.now() - started);
 }
+
+/** A run's grade as the results show it: status and score, and why it could not grade. */
+const grade = (r: CheckRun): string => `${r.status} ${r.score}${r.error ? ` (${r.error})` : ''}`;
 
 /** Per-phase medians over runs. */
 function phaseMedians(runs: CheckRun[]): Record<string, number> {
@@ -203,7 +216,7 @@ async function main(): Promise<void> {
         runs: courseRuns,
         medianWallMs: median(course.map((r) => r.wallMs)),
         wallMs: course.map((r) => r.wallMs),
-        grades: course.map((r) => `${r.status} ${r.score}`),
+        grades: course.map(grade),
         phases: phaseMedians(course),
       },
       editedStep: {
@@ -212,7 +225,7 @@ async function main(): Promise<void> {
         runs,
         medianWallMs: median(edited.map((r) => r.wallMs)),
         wallMs: edited.map((r) => r.wallMs),
-        grades: edited.map((r) => `${r.status} ${r.score}`),
+        grades: edited.map(grade),
         phases: phaseMedians(edited),
       },
       next: {
