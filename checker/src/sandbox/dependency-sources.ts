@@ -9,12 +9,12 @@ function registries(): string[] {
 }
 
 /** A package.json spec the registry resolves: a version, a range, a tag, or `npm:name@range`. */
-function fromRegistry(spec: unknown): boolean {
+export function fromRegistry(spec: unknown): boolean {
   if (typeof spec !== 'string') return false;
-  const s = spec.startsWith('npm:')
-    ? spec.slice(spec.lastIndexOf('@') > 4 ? spec.lastIndexOf('@') + 1 : 4)
-    : spec;
-  return !/[:/\\]/.test(s); // a URL, a git repository, a path or user/repo shorthand has one
+  const alias = /^npm:(?:@[^/@\s]+\/)?[^/@:\s]+(?:@(.*))?$/.exec(spec);
+  if (spec.startsWith('npm:') && !alias) return false;
+  const range = alias ? (alias[1] ?? '') : spec;
+  return !/[:/\\]/.test(range); // a URL, a git repository, a path or user/repo shorthand has one
 }
 
 interface LockFile {
