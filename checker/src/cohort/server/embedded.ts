@@ -39,7 +39,11 @@ export interface EmbeddedPostgres {
  * first start), listening on a private socket in `dataDir/sock` and a free loopback port.
  * Stopped with a fast shutdown: the data stays for the next start.
  */
-export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  /** A port to listen on (a restart on the same address); a free one otherwise. */
+  port?: number,
+): Promise<EmbeddedPostgres> {
   const bins = findPostgresBinaries();
   if (!bins)
     throw new Error(
@@ -57,7 +61,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   await mkdir(socketDir, { recursive: true, mode: 0o700 });
   if (user) await run('chown', ['-R', `${user.uid}:${user.gid}`, clusterDir, socketDir]);
   await stopLeftover(clusterDir);
-  const port = await freePort();
+  port ??= await freePort();
   const proc: ServerProcess = await startServerProcess(
     bins.postgres,
     [

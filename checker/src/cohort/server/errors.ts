@@ -36,8 +36,10 @@ const DATABASE_DOWN_CODES = new Set([
 /** Postgres unreachable, restarting, or the pool could not get a connection in time. */
 export function isDatabaseDown(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
-  const e = err as { code?: unknown; name?: unknown; message?: unknown };
+  const e = err as { code?: unknown; name?: unknown; message?: unknown; syscall?: unknown };
   if (typeof e.code === 'string' && DATABASE_DOWN_CODES.has(e.code)) return true;
+  // A server on a unix socket (the embedded Postgres) that stopped: its socket file is gone.
+  if (e.syscall === 'connect' && e.code === 'ENOENT') return true;
   if (e.name === 'KnexTimeoutError') return true;
   return (
     typeof e.message === 'string' &&
