@@ -60,7 +60,7 @@ export function registerCohortCommands(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nVariables: DATABASE_URL, REDIS_URL, SANDBOX_SESSION_SECRET, PUBLIC_URL, SANDBOX_MENTOR_EMAIL/PASSWORD (first mentor).',
+      '\nVariables: DATABASE_URL, REDIS_URL, SANDBOX_SESSION_SECRET, PUBLIC_URL, SANDBOX_MENTOR_EMAIL/PASSWORD (first mentor), SANDBOX_QUEUE_PREFIX (the same on the workers).',
     )
     .action(
       async (flags: {

@@ -69,6 +69,10 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       host: flags.host,
       limits: DEFAULT_LIMITS,
       sessionSecret,
+      // The same variable `sandbox worker` reads: service and workers must name the same queue.
+      ...(process.env['SANDBOX_QUEUE_PREFIX']
+        ? { queuePrefix: process.env['SANDBOX_QUEUE_PREFIX'] }
+        : {}),
     });
     stack.push({ name: 'service', stop: service.stop });
     const firstMentor = await ensureFirstMentor(service.db);
@@ -82,6 +86,9 @@ export async function runServe(flags: ServeFlags): Promise<void> {
         redisUrl,
         concurrency: flags.concurrency,
         log: say,
+        ...(process.env['SANDBOX_QUEUE_PREFIX']
+          ? { queuePrefix: process.env['SANDBOX_QUEUE_PREFIX'] }
+          : {}),
       });
       stack.push({ name: 'worker', stop: worker.stop });
     }
