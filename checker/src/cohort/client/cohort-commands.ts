@@ -55,7 +55,7 @@ export async function runCohortCreate(
     [
       `Cohort "${cohort.name}" created (id ${cohort.id}).`,
       `Invite code: ${cohort.inviteCode}`,
-      `Learners join with: npx sandbox join ${cohort.inviteCode} --server ${server}`,
+      `Learners join with: npx sandbox join ${cohort.inviteCode} --server ${server.replace(/\/$/, '')}`,
       '',
     ].join('\n'),
   );
@@ -82,7 +82,7 @@ export async function runCohortInvite(
   if (!cohort) return 2;
   process.stdout.write(
     cohort.inviteOpen
-      ? `Cohort "${cohort.name}" is open again with a new invite code: ${cohort.inviteCode}\nLearners join with: npx sandbox join ${cohort.inviteCode} --server ${server}\n`
+      ? `Cohort "${cohort.name}" is open again with a new invite code: ${cohort.inviteCode}\nLearners join with: npx sandbox join ${cohort.inviteCode} --server ${server.replace(/\/$/, '')}\n`
       : `Cohort "${cohort.name}": its invite code is closed (learners who joined stay; nobody joins any more).\n`,
   );
   return 0;
