@@ -213,14 +213,9 @@ describe("the learner's loop from inside the workspace", () => {
     it('during the install (SIGTERM)', async () => {
       const dir = join(tmp, 'slow-install');
       mkdirSync(join(dir, 'scripts'), { recursive: true });
-      mkdirSync(join(dir, 'dep'));
       cpSync(join(workspace, 'scripts/sandbox.js'), join(dir, 'scripts/sandbox.js'));
       mkdirSync(join(dir, '.sandbox'));
       writeFileSync(join(dir, '.sandbox/course.json'), JSON.stringify({ course: root }));
-      writeFileSync(
-        join(dir, 'dep/package.json'),
-        JSON.stringify({ name: 'local-dep', version: '1.0.0' }),
-      );
       writeFileSync(join(dir, 'slow.js'), 'setTimeout(() => {}, 60000);\n');
       writeFileSync(
         join(dir, 'server.js'),
@@ -231,7 +226,8 @@ describe("the learner's loop from inside the workspace", () => {
         JSON.stringify({
           name: 'slow-install',
           private: true,
-          dependencies: { 'local-dep': 'file:./dep' },
+          // From the registry: a contained run refuses path dependencies (INSTALL_REFUSED).
+          dependencies: { 'is-number': '7.0.0' },
           scripts: {
             preinstall: 'node slow.js',
             start: 'node server.js',
