@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     const expected = JSON.parse(
       readFileSync(path.join(BROKEN_DIR, name, 'expected.json'), 'utf8'),
     ) as { step: string; fails: 'all' | { check: string }[] };
-    // As test/broken.test.ts grades it: the step alone when every expected failure is in it.
+    // As test/support/broken-catalogue.ts grades it: the step alone when every expected failure is in it.
     const only =
       expected.fails !== 'all' &&
       expected.fails.every((f) => f.check.startsWith(`${expected.step}/`));
