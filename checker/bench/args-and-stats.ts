@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 /** `--name N` from the command line, or the fallback. */
 export function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -10,3 +12,16 @@ export const median = (xs: number[]): number => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : Math.round((s[m - 1]! + s[m]!) / 2);
 };
+
+/** The machine a figure was taken on: its cores and its load average before the run and now (1/5/15 min). */
+export function machineLoad(loadBefore: number[]): {
+  cpus: number;
+  loadAverageBefore: number[];
+  loadAverageAfter: number[];
+} {
+  return {
+    cpus: os.cpus().length,
+    loadAverageBefore: loadBefore.map((l) => +l.toFixed(2)),
+    loadAverageAfter: os.loadavg().map((l) => +l.toFixed(2)),
+  };
+}

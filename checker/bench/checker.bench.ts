@@ -20,7 +20,7 @@ import {
   startWarmPostgres,
   stopWarmPostgres,
 } from '../src/services/warm-postgres';
-import { flag, median } from './args-and-stats';
+import { flag, machineLoad, median } from './args-and-stats';
 
 const REPO = path.resolve(__dirname, '../..');
 const RESULTS = path.join(REPO, 'bench', 'results');
@@ -205,11 +205,7 @@ async function main(): Promise<void> {
     const course = Array.from({ length: courseRuns }, () => check([]));
     const results = {
       date: new Date().toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        loadAverageBefore: loadBefore.map((l) => +l.toFixed(2)),
-        loadAverageAfter: os.loadavg().map((l) => +l.toFixed(2)),
-      },
+      machine: machineLoad(loadBefore),
       services: 'local, warm Postgres (sandbox services up), private redis-server per run',
       targets: TARGETS,
       course: {

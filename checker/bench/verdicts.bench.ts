@@ -9,6 +9,7 @@
 // scores the maximum with the same verdict for every check. A verdict test: load does not matter.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { machineLoad } from './args-and-stats';
 import path from 'node:path';
 import type { RunResult } from '../src/results/types';
 import {
@@ -98,11 +99,7 @@ async function repeat(times: number): Promise<void> {
   const maxScore = Math.max(...runs.map((r) => r.maxScore));
   const report = {
     date: new Date().toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      loadAverageBefore: loadBefore.map((l) => +l.toFixed(2)),
-      loadAverageAfter: os.loadavg().map((l) => +l.toFixed(2)),
-    },
+    machine: machineLoad(loadBefore),
     times,
     maxScore,
     /** Distinct verdict lists seen (1 when every run agreed check by check). */
@@ -166,11 +163,7 @@ async function main(): Promise<void> {
   }
   const report = {
     date: new Date().toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      loadAverageBefore: loadBefore.map((l) => +l.toFixed(2)),
-      loadAverageAfter: os.loadavg().map((l) => +l.toFixed(2)),
-    },
+    machine: machineLoad(loadBefore),
     identical: cases.every((c) => c.differences.length === 0),
     cases,
   };
