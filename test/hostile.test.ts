@@ -42,19 +42,21 @@ import {
 
 interface Probe {
   pid: number;
+  cwd: string;
   uid: number;
   gid: number;
   groups: number[];
   connect: string[];
   read: string[];
   list: (number | string)[];
+  names: (string[] | string)[];
   signal: string[];
 }
 type Target = { host: string; port: number } | { path: string };
 
 async function probe(
   run: PreparedRun,
-  q: { connect?: Target[]; read?: string[]; list?: string[]; signal?: number[] },
+  q: { connect?: Target[]; read?: string[]; list?: string[]; names?: string[]; signal?: number[] },
 ): Promise<Probe> {
   const res = await fetch(
     `${run.context.app.url}/probe?q=${encodeURIComponent(JSON.stringify(q))}`,
@@ -133,7 +135,7 @@ describe('two concurrent runs of a hostile probe app (process runtime, root)', (
       expect.not.stringMatching(/^connected$/),
       expect.not.stringMatching(/^connected$/),
     ]);
-    expect(r.read).toEqual(['EACCES']);
+    expect(r.read).toEqual(['ENOENT']); // its /proc shows only its own processes
     expect(r.signal).toEqual(['EPERM']);
   });
 
@@ -148,7 +150,59 @@ describe('two concurrent runs of a hostile probe app (process runtime, root)', (
       list: [path.join(ROOT, 'reference-app'), path.join(ROOT, 'test'), dirs[1]!],
     });
     expect(r.read).toEqual(['ENOENT', 'ENOENT', 'ENOENT', 'EACCES']);
-    expect(r.list).toEqual([0, 0, 'ENOENT']);
+    expect(r.list).toEqual(['ENOENT', 'ENOENT', 'ENOENT']);
+  });
+
+  it('sees none of the machine’s files but the system’s: not another checkout of the course, not a world-readable file, not other processes; a /tmp of its own', async () => {
+    // Another checkout of the course, readable by everyone (a second grader's, a CI clone), and a
+    // world-readable file beside this one, both made after the run started.
+    const other = mkdtempSync(path.join(os.tmpdir(), 'other-course-'));
+    cpSync(path.join(ROOT, 'steps', 'manifest.json'), path.join(other, 'steps', 'manifest.json'));
+    chmodSync(other, 0o755);
+    const beside = path.join(
+      path.dirname(ROOT),
+      `world-readable-${randomBytes(4).toString('hex')}`,
+    );
+    writeFileSync(beside, 'a secret beside the course', { mode: 0o644 });
+    try {
+      const r = await probe(a, {
+        read: [
+          path.join(other, 'steps', 'manifest.json'),
+          beside,
+          `/proc/${process.pid}/cmdline`,
+          '/etc/hostname',
+        ],
+        names: [os.tmpdir(), '/', path.dirname(ROOT)],
+      });
+      expect(r.read).toEqual(['ENOENT', 'ENOENT', 'ENOENT', 'read']);
+      // Its own root: the system's folders, and only the way down to what it is given.
+      const given = (dir: string): string[] =>
+        [ROOT, path.dirname(selfA.cwd)]
+          .filter((p) => p.startsWith(`${dir === '/' ? '' : dir}/`))
+          .map((p) => p.slice(dir === '/' ? 1 : dir.length + 1).split('/')[0]!);
+      expect(r.names[0]).toEqual([...new Set(given(os.tmpdir()))].sort());
+      expect(r.names[2]).toEqual([...new Set(given(path.dirname(ROOT)))].sort());
+      for (const name of r.names[1] as string[])
+        expect([
+          'bin',
+          'dev',
+          'etc',
+          'lib',
+          'lib32',
+          'lib64',
+          'libx32',
+          'proc',
+          'sbin',
+          'sys',
+          'tmp',
+          'usr',
+          'var',
+          ...given('/'),
+        ]).toContain(name);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+      rmSync(beside, { force: true });
+    }
   });
 });
 

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { VIEW_ROOT } from './filesystem-view';
 import type { RunUser } from './run-user';
 
 /** Tools the confinement needs (util-linux): a mount namespace, then the drop to the run's uid. */
@@ -9,10 +9,14 @@ export const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSy
 /** Single-quotes `s` for sh. */
 export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+export const CHROOT = ['/usr/sbin/chroot', '/sbin/chroot', '/usr/bin/chroot'].find((p) =>
+  existsSync(p),
+);
+
 export interface Confinement {
   readonly user: RunUser;
-  /** hiddenTable()'s file: what the run's mount namespace hides. */
-  readonly hiddenTable: string;
+  /** writeViewScript()'s file: the mounts that build what the run sees (filesystem-view.ts). */
+  readonly viewScript: string;
   /** Shell lines run as root inside the namespace before the drop (e.g. joining the cgroups). */
   readonly enterPrefix: string;
   /** rlimits command prefix (prlimit ...). */
@@ -26,39 +30,17 @@ export interface Confinement {
 
 const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => existsSync(p));
 
-const TABLES = '/run/backend-sandbox/hidden';
-const fstabPath = (d: string): string =>
-  d.replace(/[\s\\]/g, (ch) => `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`);
-
 /**
- * Writes the run's table of hidden folders (fstab syntax, one `mount --all` mounts them all): an
- * empty read-only tmpfs over /run (the machine's unix sockets) and over each of `hidden` (the
- * course's checks, references, the checker) that exists. Returns its path.
- */
-export function writeHiddenTable(uid: number, hidden: readonly string[]): string {
-  mkdirSync(TABLES, { recursive: true, mode: 0o700 });
-  const file = path.join(TABLES, `${uid}.fstab`);
-  const lines = ['/run', ...hidden]
-    .filter((d) => existsSync(d))
-    .map((d) => `hidden ${fstabPath(d)} tmpfs ro,nosuid,nodev,size=4k,mode=0755 0 0`);
-  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
-  return file;
-}
-
-export function removeHiddenTable(uid: number): void {
-  rmSync(path.join(TABLES, `${uid}.fstab`), { force: true });
-}
-
-/**
- * The argv that runs `script` (a shell command line) confined: as root, a private mount namespace
- * hides what the run's table names (offline: in a network namespace of its own too) and the shell
- * joins the cgroups; then setpriv drops to the run's uid
- * and gid with no supplementary groups, no capabilities and no_new_privs (a setuid binary gains
- * nothing), and the shell runs the script. Each step execs, so the spawned pid ends as the app.
+ * The argv that runs `script` (a shell command line) confined: as root, in a mount and IPC
+ * namespace of its own (offline: a network namespace too), the view script mounts the run's root
+ * (filesystem-view.ts) and the shell joins the cgroups; chroot enters that root, back in the
+ * command's folder; then setpriv drops to the run's uid and gid with no supplementary groups, no
+ * capabilities and no_new_privs (a setuid binary gains nothing), and the shell runs the script.
+ * Each step execs, so the spawned pid ends as the app.
  */
 export function confinedCommand(c: Confinement, script: string): string[] {
-  if (!UNSHARE || !SETPRIV) throw new Error('unshare and setpriv (util-linux) are needed');
-  const hide = `mount --all --fstab ${shellQuote(c.hiddenTable)} &&`;
+  if (!UNSHARE || !SETPRIV || !CHROOT)
+    throw new Error('unshare, setpriv (util-linux) and chroot (coreutils) are needed');
   const drop = [
     SETPRIV,
     `--reuid=${c.user.uid}`,
@@ -75,10 +57,12 @@ export function confinedCommand(c: Confinement, script: string): string[] {
   ].join(' ');
   // The namespace's own loopback up (a build may serve itself on localhost); nothing else there.
   const loopback = c.offline && IP ? `${IP} link set lo up 2>/dev/null;` : '';
-  const inner = `${hide} ${loopback} ${c.enterPrefix} exec ${drop}`;
+  const enter = `cd "$1" || exit 126; shift; exec ${drop}`;
+  const inner = `/bin/sh ${shellQuote(c.viewScript)} && ${loopback} ${c.enterPrefix} exec ${CHROOT} ${shellQuote(VIEW_ROOT)} /bin/sh -c ${shellQuote(enter)} sandbox "$PWD" "$1"`;
   return [
     UNSHARE,
     '--mount',
+    '--ipc',
     ...(c.offline ? ['--net'] : []),
     '--propagation',
     'private',

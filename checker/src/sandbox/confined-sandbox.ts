@@ -5,8 +5,8 @@ import type { RunUser } from './run-user';
 
 export interface ConfinedSandboxOptions {
   user: RunUser;
-  /** writeHiddenTable()'s file. */
-  hiddenTable: string;
+  /** writeViewScript()'s file. */
+  viewScript: string;
   home: string;
   tmp: string;
   /** Install scripts and the build: a network namespace of their own (confine.ts). */
@@ -22,7 +22,7 @@ export function createConfinedSandbox(opts: ConfinedSandboxOptions): AppSandbox 
       confinedCommand(
         {
           user: opts.user,
-          hiddenTable: opts.hiddenTable,
+          viewScript: opts.viewScript,
           enterPrefix: cgroups.enterPrefix,
           prlimit,
           ...(opts.offline ? { offline: true } : {}),

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { SetupError } from '../app/setup-error';
 import { courseRoot } from '../course/paths';
 import { cacheDir } from '../services/cache-dir';
-import { removeHiddenTable, SETPRIV, UNSHARE } from './confine';
+import { CHROOT, SETPRIV, UNSHARE } from './confine';
+import { removeViewScript } from './filesystem-view';
 import { fenceAvailable, fencedUids, removeFence } from './network-fence';
 import { sweepOrphanCgroups } from './limits';
 import { leasedUids, RUN_UID_FIRST, sweepRunUsers } from './run-user';
@@ -53,11 +54,11 @@ export function planContainment(workspace: string): ContainmentPlan {
         : 'the checker is not root, so it cannot give the run a uid of its own: it runs as the checker’s user',
     };
   }
-  if (!UNSHARE || !SETPRIV || !canDropPrivileges())
+  if (!UNSHARE || !SETPRIV || !CHROOT || !canDropPrivileges())
     throw new SetupError(
       'checker',
       'CANNOT_DROP_PRIVILEGES',
-      'The checker runs as root but cannot run the workspace as an unprivileged uid (it needs setpriv and unshare from util-linux, and CAP_SETUID). It refuses to run learner code as root.',
+      'The checker runs as root but cannot run the workspace as an unprivileged uid (it needs setpriv and unshare from util-linux, chroot from coreutils, and CAP_SETUID). It refuses to run learner code as root.',
     );
   const missing = [
     ...(cgroupsWritable() ? [] : ['no writable cgroups (pids, memory)']),
@@ -109,7 +110,7 @@ export function courseRootOrUndefined(): string | undefined {
 export function sweepContainedLeftovers(): void {
   sweepRunUsers((uid) => {
     removeFence(uid);
-    removeHiddenTable(uid);
+    removeViewScript(uid);
   });
   sweepOrphanCgroups();
   sweepRunDirs();

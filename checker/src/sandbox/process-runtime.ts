@@ -7,8 +7,8 @@ import type { Services } from '../services/local-services';
 import { freePort } from '../services/ports';
 import type { Workspace } from '../workspace/workspace';
 import { AppProcess } from './app-process';
-import { removeHiddenTable, writeHiddenTable } from './confine';
 import { createConfinedSandbox } from './confined-sandbox';
+import { nodePrefix, removeViewScript, writeViewScript } from './filesystem-view';
 import { buildContained, installContained, type ContainedSetup } from './contained-setup';
 import {
   courseRootOrUndefined,
@@ -59,12 +59,12 @@ function runAsRunUser(
   let fence: NetworkFence | undefined;
   let runWs: Workspace | undefined;
   let bound: { services: Services; vars: RunVariables } | undefined;
-  let hiddenTable = '';
+  let viewScript = '';
   const sandbox = (offline = false): AppSandbox => {
     if (!user || !runDir) throw new Error('the run has no sandbox yet');
     return createConfinedSandbox({
       user,
-      hiddenTable,
+      viewScript,
       home: runDir.home,
       tmp: runDir.tmp,
       offline,
@@ -76,13 +76,21 @@ function runAsRunUser(
       const leased = await timed(hooks.onTiming, 'setup.contain', async () => {
         sweepContainedLeftovers();
         user = leaseRunUser();
-        hiddenTable = writeHiddenTable(user.uid, hiddenFolders());
         if (fenceAvailable()) fence = createFence(user.uid, []); // offline until connect()
         return user;
       });
       runDir = await timed(hooks.onTiming, 'setup.copy', async () =>
         makeRunDir(ws.dir, leased, courseRootOrUndefined()),
       );
+      const dir = runDir;
+      viewScript = writeViewScript(leased.uid, {
+        show: [
+          { path: dir.root, writable: true },
+          { path: nodePrefix(), writable: false },
+          ...dir.linked.map((p) => ({ path: p, writable: false })),
+        ],
+        hide: hiddenFolders(),
+      });
       runWs = { ...ws, dir: runDir.appDir };
       const course = courseRootOrUndefined();
       const setup: ContainedSetup = {
@@ -124,7 +132,7 @@ function runAsRunUser(
       for (const step of cleanups.splice(0).reverse())
         await Promise.resolve(step()).catch(() => undefined);
       if (user) releaseRunUser(user); // kills whatever the uid still runs
-      if (user) removeHiddenTable(user.uid);
+      if (user) removeViewScript(user.uid);
       fence?.dispose();
       runDir?.dispose();
       user = undefined;

@@ -30,6 +30,8 @@ export interface RunDir {
   readonly appDir: string;
   readonly home: string;
   readonly tmp: string;
+  /** Paths outside the run dir that it links to (the course's node_modules), which the run must see. */
+  readonly linked: string[];
   dispose(): void;
 }
 
@@ -71,12 +73,15 @@ export function makeRunDir(workspace: string, user: RunUser, course: string | un
     const inCourse =
       course !== undefined && rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
     let appDir = path.join(root, 'app');
+    const linked: string[] = [];
     if (inCourse) {
       const mirror = path.join(root, 'course');
       appDir = path.join(mirror, rel);
       mkdirSync(appDir, { recursive: true, mode: 0o755 });
-      if (existsSync(path.join(course, 'node_modules')))
+      if (existsSync(path.join(course, 'node_modules'))) {
         symlinkSync(path.join(course, 'node_modules'), path.join(mirror, 'node_modules'));
+        linked.push(path.join(course, 'node_modules'));
+      }
       for (const f of COURSE_SHARED_FILES)
         if (existsSync(path.join(course, f)))
           copyFileSync(path.join(course, f), path.join(mirror, f));
@@ -92,6 +97,7 @@ export function makeRunDir(workspace: string, user: RunUser, course: string | un
       appDir,
       home,
       tmp,
+      linked,
       dispose: () => rmSync(root, { recursive: true, force: true }),
     };
   } catch (e) {

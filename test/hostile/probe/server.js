@@ -29,6 +29,7 @@ function read(file) {
 async function probe(q) {
   return {
     pid: process.pid,
+    cwd: process.cwd(),
     uid: process.getuid(),
     gid: process.getgid(),
     groups: process.getgroups(),
@@ -37,6 +38,13 @@ async function probe(q) {
     list: (q.list || []).map((d) => {
       try {
         return fs.readdirSync(d).length;
+      } catch (e) {
+        return e.code;
+      }
+    }),
+    names: (q.names || []).map((d) => {
+      try {
+        return fs.readdirSync(d).sort();
       } catch (e) {
         return e.code;
       }
