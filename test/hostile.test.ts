@@ -50,13 +50,21 @@ interface Probe {
   read: string[];
   list: (number | string)[];
   names: (string[] | string)[];
+  write: string[];
   signal: string[];
 }
 type Target = { host: string; port: number } | { path: string };
 
 async function probe(
   run: PreparedRun,
-  q: { connect?: Target[]; read?: string[]; list?: string[]; names?: string[]; signal?: number[] },
+  q: {
+    connect?: Target[];
+    read?: string[];
+    list?: string[];
+    names?: string[];
+    write?: { path: string; bytes: number }[];
+    signal?: number[];
+  },
 ): Promise<Probe> {
   const res = await fetch(
     `${run.context.app.url}/probe?q=${encodeURIComponent(JSON.stringify(q))}`,
@@ -204,6 +212,37 @@ describe('two concurrent runs of a hostile probe app (process runtime, root)', (
       rmSync(beside, { force: true });
     }
   });
+  it('writes nothing into its copy of the workspace, and at most 64 MiB into a /tmp of its own', async () => {
+    const r = await probe(a, {
+      write: [
+        { path: path.join(selfA.cwd, 'written-by-the-app'), bytes: 1024 },
+        { path: path.join(os.tmpdir(), 'small'), bytes: 1024 * 1024 },
+        { path: path.join(os.tmpdir(), 'large'), bytes: 100 * 1024 * 1024 },
+      ],
+    });
+    expect(r.write).toEqual(['EROFS', 'written', 'ENOSPC']);
+  });
+});
+
+describe('a build that writes files without end, to fill the machine’s disk', () => {
+  it('is stopped once it has written 2 GiB (BUILD_DISK_LIMIT), and its files go with the run', async () => {
+    const dir = hostileWorkspace('fills-disk');
+    const started = Date.now();
+    try {
+      const failure = await prepareRun({ workspace: dir, services: 'local' }).then(
+        (run) => run.dispose().then(() => undefined),
+        (e: { code?: string; message?: string }) => e,
+      );
+      expect(failure).toMatchObject({
+        code: 'BUILD_DISK_LIMIT',
+        message: expect.stringContaining('wrote more than 2 GiB'),
+      });
+      expect(Date.now() - started).toBeLessThan(90_000);
+      expect(leftovers([])).toEqual([]);
+    } finally {
+      removeWorkspace(dir);
+    }
+  }, 120_000);
 });
 
 describe('a build that rewrites the course’s checks and leaves a daemon holding its stdout', () => {

@@ -26,6 +26,8 @@ export interface Confinement {
    * offline): no socket of the machine's, TCP or abstract unix, is reachable from it.
    */
   readonly offline?: boolean;
+  /** Paths the view shows writable during setup are mounted read-only (the app). */
+  readonly readOnlyRunDir?: boolean;
 }
 
 const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => existsSync(p));
@@ -58,7 +60,7 @@ export function confinedCommand(c: Confinement, script: string): string[] {
   // The namespace's own loopback up (a build may serve itself on localhost); nothing else there.
   const loopback = c.offline && IP ? `${IP} link set lo up 2>/dev/null;` : '';
   const enter = `cd "$1" || exit 126; shift; exec ${drop}`;
-  const inner = `/bin/sh ${shellQuote(c.viewScript)} && ${loopback} ${c.enterPrefix} exec ${CHROOT} ${shellQuote(VIEW_ROOT)} /bin/sh -c ${shellQuote(enter)} sandbox "$PWD" "$1"`;
+  const inner = `/bin/sh ${shellQuote(c.viewScript)} ${c.readOnlyRunDir ? 'app' : 'setup'} && ${loopback} ${c.enterPrefix} exec ${CHROOT} ${shellQuote(VIEW_ROOT)} /bin/sh -c ${shellQuote(enter)} sandbox "$PWD" "$1"`;
   return [
     UNSHARE,
     '--mount',

@@ -1,5 +1,5 @@
 import type { AppSandbox } from './limits';
-import { createCgroups, PIDS_MAX, PRLIMIT_BIN } from './limits';
+import { createCgroups, FILE_SIZE_MAX_BYTES, PIDS_MAX, PRLIMIT_BIN } from './limits';
 import { confinedCommand } from './confine';
 import type { RunUser } from './run-user';
 
@@ -11,12 +11,23 @@ export interface ConfinedSandboxOptions {
   tmp: string;
   /** Install scripts and the build: a network namespace of their own (confine.ts). */
   offline?: boolean;
+  /** The app: its run dir read-only (it writes only to its private /tmp). */
+  readOnlyRunDir?: boolean;
+  /** Setup: how much may be written into the run dir (run-command.ts stops the command past it). */
+  diskBudget?: { dir: string; bytes: number };
 }
 
 /** A contained process tree: cgroups of its own, run as the run's uid in a mount namespace (confine.ts). */
 export function createConfinedSandbox(opts: ConfinedSandboxOptions): AppSandbox {
   const cgroups = createCgroups();
-  const prlimit = PRLIMIT_BIN ? [PRLIMIT_BIN, `--nproc=${PIDS_MAX}:${PIDS_MAX}`, '--'] : [];
+  const prlimit = PRLIMIT_BIN
+    ? [
+        PRLIMIT_BIN,
+        `--nproc=${PIDS_MAX}:${PIDS_MAX}`,
+        `--fsize=${FILE_SIZE_MAX_BYTES}:${FILE_SIZE_MAX_BYTES}`,
+        '--',
+      ]
+    : [];
   return {
     command: (body) =>
       confinedCommand(
@@ -26,11 +37,13 @@ export function createConfinedSandbox(opts: ConfinedSandboxOptions): AppSandbox 
           enterPrefix: cgroups.enterPrefix,
           prlimit,
           ...(opts.offline ? { offline: true } : {}),
+          ...(opts.readOnlyRunDir ? { readOnlyRunDir: true } : {}),
         },
         body,
       ),
     home: opts.home,
     tmp: opts.tmp,
+    ...(opts.diskBudget ? { diskBudget: opts.diskBudget } : {}),
     pids: () => cgroups.pids(),
     dispose: () => cgroups.dispose(),
     describe: () =>

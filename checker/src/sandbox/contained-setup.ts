@@ -20,7 +20,7 @@ import { baseEnv } from './app-process';
 import { dependencyCacheKey, restoreDependencies, storeDependencies } from './dependency-cache';
 import { assertRegistryOnly } from './dependency-sources';
 import { BUILD_TIMEOUT_MS, dependenciesResolvable, INSTALL_TIMEOUT_MS } from './install-and-build';
-import type { AppSandbox } from './limits';
+import { DISK_MAX_BYTES, type AppSandbox } from './limits';
 import { chownTree } from './run-dir';
 import { runCommand, type CommandResult } from './run-command';
 import type { RunUser } from './run-user';
@@ -51,6 +51,13 @@ function sandboxEnv(s: AppSandbox, dir: string): NodeJS.ProcessEnv {
 }
 
 function failed(r: CommandResult, what: string, code: string, timeoutMs: number): SetupError {
+  if (r.overDiskBudget)
+    return new SetupError(
+      'submission',
+      `${code}_DISK_LIMIT`,
+      `${what} wrote more than ${DISK_MAX_BYTES / 1024 ** 3} GiB into the workspace's copy and was stopped. Check what it writes (npm run ${code === 'BUILD' ? 'build' : 'install scripts'} in your workspace, then du -sh *).`,
+      r.output,
+    );
   return r.timedOut
     ? new SetupError(
         'submission',

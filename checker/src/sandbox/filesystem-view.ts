@@ -31,7 +31,8 @@ const SCRATCH_SIZE = '64m';
 
 export interface ViewPath {
   readonly path: string;
-  readonly writable: boolean;
+  /** `setup`: writable for install scripts and the build, read-only for the app. */
+  readonly writable: boolean | 'setup';
 }
 
 export interface FilesystemView {
@@ -60,7 +61,7 @@ export function nodePrefix(): string {
 
 const inSystem = (p: string): boolean => SYSTEM.some((d) => isUnder(p, `/${d}`));
 
-/** The shell lines (sh, run as root in the run's own mount namespace) that build the view at VIEW_ROOT. */
+/** The shell lines (sh, run as root in the run's own mount namespace; $1 is `setup` or `app`) that build the view at VIEW_ROOT. */
 export function viewScript(view: FilesystemView): string {
   const R = VIEW_ROOT;
   const lines = ['set -e', `mount -t tmpfs -o mode=0755,nosuid,nodev,size=1m sandbox-root ${q(R)}`];
@@ -97,7 +98,11 @@ export function viewScript(view: FilesystemView): string {
     lines.push(
       isDir ? `mkdir -p ${q(target)}` : `mkdir -p ${q(path.dirname(target))} && : > ${q(target)}`,
       `mount --bind ${q(s.path)} ${q(target)}`,
-      ...(s.writable ? [] : [`mount -o remount,bind,ro ${q(target)}`]),
+      ...(s.writable === true
+        ? []
+        : s.writable === 'setup'
+          ? [`[ "$1" = setup ] || mount -o remount,bind,ro ${q(target)}`]
+          : [`mount -o remount,bind,ro ${q(target)}`]),
     );
   }
   for (const h of view.hide.map(realOrSelf)) {

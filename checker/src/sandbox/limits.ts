@@ -30,6 +30,8 @@ export interface AppSandbox {
   /** HOME and TMPDIR of the sandboxed processes, when private. */
   readonly home?: string;
   readonly tmp?: string;
+  /** A folder whose size (what was written into it) stops a setup command past `bytes` (run-command.ts). */
+  readonly diskBudget?: { readonly dir: string; readonly bytes: number };
   /** Every pid in the sandbox's cgroups. */
   pids(): number[];
   dispose(): void;
@@ -41,6 +43,10 @@ export const PIDS_MAX = 512;
 export const MEMORY_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 /** cpu.cfs_quota_us over a 100 ms period: one core. */
 export const CPU_QUOTA_US = 100_000;
+/** RLIMIT_FSIZE of contained processes: a larger file ends the writer (SIGXFSZ). */
+export const FILE_SIZE_MAX_BYTES = 1024 * 1024 * 1024;
+/** What a contained run's install scripts and build may write into its run dir, all told (run-command.ts watches). */
+export const DISK_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 
 function tryCgroup(
   controller: string,

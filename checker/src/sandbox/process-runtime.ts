@@ -17,7 +17,7 @@ import {
   sweepContainedLeftovers,
 } from './containment';
 import { buildIfNeeded, installDependencies } from './install-and-build';
-import { createAppSandbox, type AppSandbox } from './limits';
+import { createAppSandbox, DISK_MAX_BYTES, type AppSandbox } from './limits';
 import { createFence, fenceAvailable, type NetworkFence } from './network-fence';
 import { makeRunDir, type RunDir } from './run-dir';
 import { leaseRunUser, releaseRunUser, type RunUser } from './run-user';
@@ -62,12 +62,15 @@ function runAsRunUser(
   let viewScript = '';
   const sandbox = (offline = false): AppSandbox => {
     if (!user || !runDir) throw new Error('the run has no sandbox yet');
+    // Setup (install scripts, the build) writes into the run dir; the app only into its private /tmp.
     return createConfinedSandbox({
       user,
       viewScript,
-      home: runDir.home,
-      tmp: runDir.tmp,
+      home: offline ? runDir.home : '/tmp',
+      tmp: offline ? runDir.tmp : '/tmp',
       offline,
+      readOnlyRunDir: !offline,
+      ...(offline ? { diskBudget: { dir: runDir.root, bytes: DISK_MAX_BYTES } } : {}),
     });
   };
   return {
@@ -85,7 +88,7 @@ function runAsRunUser(
       const dir = runDir;
       viewScript = writeViewScript(leased.uid, {
         show: [
-          { path: dir.root, writable: true },
+          { path: dir.root, writable: 'setup' },
           { path: nodePrefix(), writable: false },
           ...dir.linked.map((p) => ({ path: p, writable: false })),
         ],

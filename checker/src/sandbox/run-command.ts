@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { LogBuffer } from '../app/log-buffer';
 import type { AppSandbox } from './limits';
 import { killTree } from './process-tree';
@@ -7,7 +7,22 @@ import { shellQuote } from './confine';
 export interface CommandResult {
   code: number | null;
   timedOut: boolean;
+  /** Stopped for writing more than the sandbox's disk budget. */
+  overDiskBudget: boolean;
   output: string;
+}
+
+/** How often a setup command's writes are measured against its sandbox's disk budget. */
+const DISK_POLL_MS = 1000;
+
+/** Bytes used under `dir` (du counts each hard-linked file once), or undefined when du fails. */
+function diskUsage(dir: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    execFile('du', ['-s', '--block-size=1', dir], { timeout: 10_000 }, (err, stdout) => {
+      const n = Number.parseInt(stdout, 10);
+      resolve(err && !stdout ? undefined : Number.isFinite(n) ? n : undefined);
+    });
+  });
 }
 
 /** After the command exits, how long its output may still arrive before the pipes are cut. */
@@ -52,6 +67,18 @@ export function runCommand(
     timedOut = true;
     void killAll();
   }, opts.timeoutMs);
+  let overDiskBudget = false;
+  const budget = opts.sandbox?.diskBudget;
+  const watch = budget
+    ? setInterval(() => {
+        void diskUsage(budget.dir).then((used) => {
+          if (used !== undefined && used > budget.bytes && !overDiskBudget) {
+            overDiskBudget = true;
+            void killAll();
+          }
+        });
+      }, DISK_POLL_MS)
+    : undefined;
   const onAbort = (): void => void killAll();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const closed = new Promise((r) => child.once('close', r));
@@ -61,12 +88,13 @@ export function runCommand(
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearInterval(watch);
       opts.signal?.removeEventListener('abort', onAbort);
       await killAll(); // what the command left behind
       await Promise.race([closed, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())]);
       child.stdout.destroy();
       child.stderr.destroy();
-      resolve({ code, timedOut, output: log.tail(30) });
+      resolve({ code, timedOut, overDiskBudget, output: log.tail(30) });
     };
     child.once('error', (e) => {
       log.append(String(e));

@@ -26,6 +26,17 @@ function read(file) {
   }
 }
 
+function write(target) {
+  try {
+    fs.writeFileSync(target.path, Buffer.alloc(target.bytes, 1));
+    return 'written';
+  } catch (e) {
+    return e.code || e.message;
+  } finally {
+    fs.rmSync(target.path, { force: true });
+  }
+}
+
 async function probe(q) {
   return {
     pid: process.pid,
@@ -49,6 +60,7 @@ async function probe(q) {
         return e.code;
       }
     }),
+    write: (q.write || []).map(write),
     signal: (q.signal || []).map((pid) => {
       try {
         process.kill(pid, 0);
