@@ -13,6 +13,28 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
+/** redis-server's command line: `port` on loopback only, nothing kept on disk, its pid file in `dir`. */
+export function redisArgs(port: number, dir: string): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--pidfile',
+    path.join(dir, 'redis.pid'),
+    '--protected-mode',
+    'yes',
+    '--loglevel',
+    'notice',
+  ];
+}
+
 /**
  * A private redis-server for one run: free port, loopback only, nothing kept on disk. Its pid file
  * sits in a run dir named after this checker (pid and start time, sandbox/owner.ts), so sweepOrphanRuns() ends it if the checker is SIGKILLed.
@@ -24,25 +46,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   await mkdir(runsDir(), { recursive: true, mode: 0o755 });
   await mkdir(runDir, { mode: 0o700 });
   const port = await freePort();
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    runDir,
-    '--pidfile',
-    path.join(runDir, 'redis.pid'),
-    '--protected-mode',
-    'yes',
-    '--loglevel',
-    'notice',
-  ];
-  const proc = await startServerProcess(bin, args, {
+  const proc = await startServerProcess(bin, redisArgs(port, runDir), {
     name: 'redis-server',
     ready: /Ready to accept connections/,
     timeoutMs: 10_000,

@@ -1,19 +1,20 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheDir } from './cache-dir';
-import { layoutCluster, pidAlive } from './local-postgres';
-import { canConnect } from './ports';
-import { refillSpares } from './run-database';
+import { layoutCluster, pidAlive, sweepOrphanRuns } from './local-postgres';
+import { refillSpareRedis } from './redis-spares';
+import { refillSpareDatabases, spareDatabasesDir } from './spare-databases';
 import { ownerAlive, processStart } from '../sandbox/owner';
 
 /**
  * A warm private Postgres that outlives one run (`sandbox services up`), so re-checks skip the
  * cluster start. Runs stay isolated: each still gets its own role and a database cloned from the
- * empty template (FILE_COPY: the cluster runs with fsync off), dropped at the end; the clone is
- * made ahead, as one of WARM_SPARES spares that the next run renames to its own.
+ * empty template (FILE_COPY: the cluster runs with fsync off), dropped at the end; both are made
+ * ahead, as one of WARM_SPARES spares that the next run takes (spare-databases.ts). The cluster
+ * also keeps spare redis-servers (redis-spares.ts): a run takes one as its own and ends it.
  */
 export interface WarmPostgres {
   readonly pid: number;
@@ -26,7 +27,7 @@ export interface WarmPostgres {
 }
 
 const READY_TIMEOUT_MS = 20_000;
-/** Spare clones of the empty template the warm cluster keeps ready for the next runs (run-database.ts). */
+/** Run databases the warm cluster keeps ready for the next runs (spare-databases.ts). */
 export const WARM_SPARES = 2;
 
 function statePath(): string {
@@ -51,7 +52,8 @@ export async function findWarmPostgres(): Promise<WarmPostgres | undefined> {
   if (process.env['SANDBOX_WARM_SERVICES'] === 'off') return undefined;
   const state = await readState();
   if (!state || !serverAlive(state)) return undefined;
-  return (await canConnect(state.port)) ? state : undefined;
+  // Its unix socket is there while it accepts connections (a TCP probe would cost the server a fork).
+  return existsSync(path.join(state.runDir, 'sock', `.s.PGSQL.${state.port}`)) ? state : undefined;
 }
 
 /** Starts the warm cluster (or returns the running one). Its output goes to postgres.log in its run dir. */
@@ -59,6 +61,7 @@ export async function startWarmPostgres(): Promise<WarmPostgres> {
   const running = await findWarmPostgres();
   if (running) return running;
   await stopWarmPostgres(); // a dead one's files
+  await rm(spareDatabasesDir(), { recursive: true, force: true }); // spares of a cluster long gone
   const c = await layoutCluster(clusterName(), undefined);
   const logFile = path.join(c.runDir, 'postgres.log');
   const fd = openSync(logFile, 'a');
@@ -86,7 +89,13 @@ export async function startWarmPostgres(): Promise<WarmPostgres> {
   while (Date.now() < deadline) {
     const log = await readFile(logFile, 'utf8').catch(() => '');
     if (/ready to accept connections/.test(log)) {
-      await refillSpares(state.adminUrl, WARM_SPARES).catch(() => undefined); // the first run takes one
+      // The first run takes a spare clone and a spare redis-server (redis-spares.ts).
+      await Promise.all([
+        refillSpareDatabases(state.adminUrl, WARM_SPARES).catch(() => undefined),
+        state.start
+          ? refillSpareRedis({ pid, start: state.start }).catch(() => undefined)
+          : undefined,
+      ]);
       return state;
     }
     if (!pidAlive(pid)) break;
@@ -115,6 +124,8 @@ export async function stopWarmPostgres(): Promise<boolean> {
     if (serverAlive(state)) process.kill(state.pid, 'SIGKILL');
   }
   await rm(state.runDir, { recursive: true, force: true });
+  await rm(spareDatabasesDir(), { recursive: true, force: true });
   await rm(statePath(), { force: true });
+  await sweepOrphanRuns(); // its spare redis-servers: their keeper is gone
   return true;
 }

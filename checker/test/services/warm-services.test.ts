@@ -1,14 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import { prepareRun } from '../../src/runner/session';
 import { runsDir, sweepOrphanRuns } from '../../src/services/local-postgres';
 import { startLocalServices } from '../../src/services/local-services';
 import { canConnect } from '../../src/services/ports';
+import { REDIS_SPARES } from '../../src/services/redis-spares';
 import {
   findWarmPostgres,
   startWarmPostgres,
@@ -37,8 +39,22 @@ async function databasesLike(adminUrl: string, pattern: string): Promise<string[
   return rows.map((r) => r.datname);
 }
 
-const runDatabases = (adminUrl: string, pid = process.pid): Promise<string[]> =>
-  databasesLike(adminUrl, `sandbox\\_run\\_${pid}\\_%`);
+/** The spare redis-servers `warm` keeps: port and pid (a test never connects to a spare it keeps). */
+function redisSpares(warm: WarmPostgres): { port: number; pid: number }[] {
+  return readdirSync(runsDir())
+    .filter((d) => d.startsWith(`redisspare-${warm.pid}-`))
+    .map(
+      (dir) =>
+        JSON.parse(readFileSync(path.join(runsDir(), dir, 'spare.json'), 'utf8')) as {
+          port: number;
+          pid: number;
+        },
+    );
+}
+
+/** The pid of the redis-server in a run dir (it writes its pid file). */
+const redisPid = (dir: string): number =>
+  Number(readFileSync(path.join(runsDir(), dir, 'redis.pid'), 'utf8'));
 
 /** Runs `script` (test/support) with tsx and resolves with its first line of output. */
 async function child(script: string): Promise<{ line: string; proc: ChildProcess }> {
@@ -73,28 +89,34 @@ describe('sandbox services: a warm private Postgres', () => {
     const tiny = writeTinyApp();
     const progress: string[] = [];
     const phases: string[] = [];
+    let own = '';
     try {
       const run = await prepareRun({
         workspace: tiny.dir,
         onProgress: (m) => progress.push(m),
         onTiming: (p) => phases.push(p),
       });
-      const [own] = await runDatabases(warm.adminUrl);
-      expect(run.context.env['DATABASE_URL']).toContain(`/${own}`);
+      own = new URL(run.context.env['DATABASE_URL']!).pathname.slice(1);
+      expect(await databasesLike(warm.adminUrl, own)).toEqual([own]);
       expect((await run.context.app.http.get('/health')).response.status).toBe(200);
       await run.dispose();
     } finally {
       tiny.remove();
     }
     expect(progress).not.toContain('Starting Postgres...');
+    expect(progress).not.toContain('Starting Redis...'); // a spare redis-server was taken
     expect(phases).toEqual(
       expect.arrayContaining(['services.database', 'setup.services', 'setup.app']),
     );
     expect(phases).not.toContain('services.postgres');
-    expect(await runDatabases(warm.adminUrl)).toEqual([]);
+    expect(await databasesLike(warm.adminUrl, own)).toEqual([]);
     expect(stillAlive([warm.pid])).toEqual([warm.pid]);
+    const spares = redisSpares(warm);
+    expect(spares).toHaveLength(REDIS_SPARES);
 
     expect(await stopWarmPostgres()).toBe(true);
+    expect(redisSpares(warm)).toEqual([]); // its spare redis-servers end with it
+    expect(stillAlive(spares.map((s) => s.pid))).toEqual([]);
     expect(stillAlive([warm.pid])).toEqual([]);
     expect(existsSync(warm.runDir)).toBe(false);
     expect(await findWarmPostgres()).toBeUndefined();
@@ -125,7 +147,8 @@ describe('run databases on the warm Postgres: spares made ahead, orphans swept i
           `SELECT oid::int AS oid FROM pg_database WHERE ${where} ORDER BY oid`,
         )
       ).map((r) => r.oid);
-    const before = await oids(`datname LIKE 'sandbox\\_spare\\_%'`);
+    const spares = `datname LIKE 'sandbox\\_db\\_%'`;
+    const before = await oids(spares);
     expect(before).toHaveLength(WARM_SPARES); // `services up` made them
     const a = await startLocalServices({});
     const b = await startLocalServices({});
@@ -154,23 +177,62 @@ describe('run databases on the warm Postgres: spares made ahead, orphans swept i
       await a.dispose();
       await b.dispose();
     }
-    expect(await runDatabases(warm.adminUrl)).toEqual([]);
-    const after = await oids(`datname LIKE 'sandbox\\_spare\\_%'`);
+    expect(await databasesLike(warm.adminUrl, a.databaseName)).toEqual([]);
+    expect(await databasesLike(warm.adminUrl, b.databaseName)).toEqual([]);
+    const after = await oids(spares);
     expect(after).toHaveLength(WARM_SPARES); // made again in the background; dispose waited for it
     expect(after.filter((oid) => before.includes(oid))).toEqual([]); // both were taken
   }, 60_000);
 
-  it('the next checker drops the database and role of a SIGKILLed one (the sweep is off the hot path, not gone)', async () => {
+  it('a run never takes a spare redis-server another client touched; each run has its own; spares are started again', async () => {
+    const spares = redisSpares(warm);
+    expect(spares).toHaveLength(REDIS_SPARES); // `services up` started them
+    // Someone connects to each spare before a run takes it (as a process that found the ports could).
+    for (const { port } of spares) {
+      const intruder = new Redis(port, '127.0.0.1', { lazyConnect: true });
+      await intruder.connect();
+      await intruder.set('planted', 'by someone else');
+      intruder.disconnect();
+    }
+    const a = await startLocalServices({});
+    // a found every spare touched: it ended them and started a server of its own.
+    expect(stillAlive(spares.map((s) => s.pid))).toEqual([]);
+    const b = await startLocalServices({});
+    try {
+      const app = new Redis(a.appRedisUrl, { lazyConnect: true });
+      await app.connect();
+      await app.set('mine', 'a');
+      app.disconnect();
+      expect(await a.redis.call('get', 'mine')).toBe('a');
+      expect(await b.redis.call('get', 'mine')).toBeNull(); // each run its own server
+      for (const run of [a, b]) expect(await run.redis.call('get', 'planted')).toBeNull();
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+    const again = redisSpares(warm);
+    expect(again).toHaveLength(REDIS_SPARES);
+    expect(stillAlive(again.map((s) => s.pid))).toHaveLength(REDIS_SPARES);
+  }, 60_000);
+
+  it('the next checker drops the database and role of a SIGKILLed one and ends its Redis (the sweep is off the hot path, not gone)', async () => {
     const killed = await child('database-owner-child.ts');
     const { database, pid } = JSON.parse(killed.line) as { database: string; pid: number };
+    // The spare redis-server it took: its run dir, now named after the checker.
+    const [taken] = readdirSync(runsDir()).filter((d) => d.startsWith(`redis-${pid}-`));
+    expect(existsSync(path.join(runsDir(), taken!, 'spare.json'))).toBe(true);
+    const server = redisPid(taken!);
     killed.proc.kill('SIGKILL');
     await once(killed.proc, 'exit');
-    expect(await runDatabases(warm.adminUrl, pid)).toEqual([database]); // left, as a SIGKILLed checker leaves it
+    // Left, as a SIGKILLed checker leaves them: its database and the spare redis-server it took.
+    expect(await databasesLike(warm.adminUrl, database)).toEqual([database]);
+    expect(stillAlive([server])).toEqual([server]);
 
     const next = await child('services-once-child.ts');
     await once(next.proc, 'exit');
     expect(next.line).toBe('done');
-    expect(await runDatabases(warm.adminUrl, pid)).toEqual([]);
+    expect(await databasesLike(warm.adminUrl, database)).toEqual([]);
+    expect(stillAlive([server])).toEqual([]);
     const roles = await adminQuery<{ rolname: string }>(
       warm.adminUrl,
       `SELECT rolname FROM pg_roles WHERE rolname = '${database}'`,
