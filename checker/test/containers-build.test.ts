@@ -34,17 +34,24 @@ let tmp = '';
 const built: string[] = [];
 
 /** A copy of the fixture, plus the attacks that need this machine's paths. */
-function workspace(name: string, marker?: 'hang' | 'fail' | 'fork-bomb'): string {
+function workspace(name: string, marker?: 'hang' | 'fail' | 'fork-bomb' | 'fill-disk'): string {
   const dir = path.join(tmp, name);
   fs.cpSync(FIXTURE, dir, { recursive: true });
   if (marker) fs.writeFileSync(path.join(dir, marker), '');
   return dir;
 }
 
-async function build(dir: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}) {
+interface BuildTestOptions {
+  timeoutMs?: number;
+  diskBytes?: number;
+  signal?: AbortSignal;
+}
+
+async function build(dir: string, opts: BuildTestOptions = {}) {
   const limits = {
     ...containerLimits(),
     ...(opts.timeoutMs ? { buildTimeoutMs: opts.timeoutMs } : {}),
+    ...(opts.diskBytes ? { buildDiskBytes: opts.diskBytes } : {}),
   };
   const image = await buildWorkspaceImage(dir, {
     images: resolveImages(),
@@ -55,10 +62,7 @@ async function build(dir: string, opts: { timeoutMs?: number; signal?: AbortSign
   return image;
 }
 
-async function buildError(
-  dir: string,
-  opts: { timeoutMs?: number; signal?: AbortSignal } = {},
-): Promise<SetupError> {
+async function buildError(dir: string, opts: BuildTestOptions = {}): Promise<SetupError> {
   const e: unknown = await build(dir, opts).then(
     () => new Error('the build succeeded'),
     (err: unknown) => err,
@@ -257,6 +261,17 @@ describe('container runtime: a hostile image build is contained', () => {
     expect(most).toBeGreaterThan(limit / 2); // it did fork, up to the limit...
     expect(most).toBeLessThanOrEqual(limit); // ...and no further
     expect(sleepers()).toBe(0);
+    expect(await countOwnedBy(process.pid)).toEqual(NONE);
+  });
+
+  it('stops a build that writes without end once its layer holds more than the disk limit, and removes its container', async () => {
+    const started = Date.now();
+    const e = await buildError(workspace('fill-disk', 'fill-disk'), {
+      diskBytes: 512 * 1024 * 1024,
+    });
+    expect(e.code).toBe('BUILD_DISK_LIMIT');
+    expect(e.message).toContain('wrote more than 512 MB');
+    expect(Date.now() - started).toBeLessThan(120_000);
     expect(await countOwnedBy(process.pid)).toEqual(NONE);
   });
 

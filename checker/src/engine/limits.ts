@@ -11,6 +11,8 @@ export interface ContainerLimits {
   buildTimeoutMs: number;
   /** Memory of a build stage (npm and tsc need more than the app). */
   buildMemoryBytes: number;
+  /** What a build stage may write into its container's layer; past it the stage is stopped. */
+  buildDiskBytes: number;
 }
 
 export function containerLimits(env: NodeJS.ProcessEnv = process.env): ContainerLimits {
@@ -26,6 +28,7 @@ export function containerLimits(env: NodeJS.ProcessEnv = process.env): Container
     maxOutputBytes: num('SANDBOX_CONTAINER_MAX_OUTPUT_MB', 16) * 1024 * 1024,
     buildTimeoutMs: num('SANDBOX_CONTAINER_BUILD_TIMEOUT_S', 600) * 1000,
     buildMemoryBytes: num('SANDBOX_CONTAINER_BUILD_MEMORY_MB', 1024) * 1024 * 1024,
+    buildDiskBytes: num('SANDBOX_CONTAINER_BUILD_DISK_MB', 2048) * 1024 * 1024,
   };
 }
 

@@ -78,6 +78,13 @@ async function stage(b: Build, s: Stage, image: string, failure: string): Promis
       `${failure} (exit code ${outcome.exitCode}${outcome.exitCode === 137 ? ': killed, out of memory?' : ''}). Its last lines of output are below.`,
       outcome.logs.tail(),
     );
+  if (outcome.kind === 'over-disk')
+    throw new SetupError(
+      'submission',
+      'BUILD_DISK_LIMIT',
+      `${failure}: it wrote more than ${Math.round(b.opts.limits.buildDiskBytes / 1048576)} MB and was stopped. Check what it writes (npm run build in your workspace, then du -sh *). Its last lines of output are below.`,
+      outcome.logs.tail(),
+    );
   if (b.timedOut())
     throw new SetupError(
       'submission',

@@ -29,7 +29,28 @@ export interface StageOptions {
 export type StageOutcome =
   | { kind: 'done'; container: Dockerode.Container; logs: LogBuffer }
   | { kind: 'failed'; exitCode: number; logs: LogBuffer }
+  | { kind: 'over-disk'; logs: LogBuffer }
   | { kind: 'stopped'; logs: LogBuffer };
+
+/** Between two measures of what a stage wrote (each one walks its layer: about a second under load). */
+const DISK_POLL_MS = 1000;
+
+/** Resolves once the container's writable layer holds more than `bytes` (measured until `done`). */
+async function overDisk(
+  container: Dockerode.Container,
+  bytes: number,
+  done: { ended: boolean },
+): Promise<'over-disk'> {
+  for (;;) {
+    await new Promise((r) => setTimeout(r, DISK_POLL_MS).unref());
+    if (done.ended) return new Promise<never>(() => undefined);
+    // The engine's `size` query (SizeRw: the writable layer), which dockerode passes but does not type.
+    const withSize = { size: true } as unknown as Dockerode.ContainerInspectOptions;
+    const info = (await container.inspect(withSize).catch(() => undefined)) as
+      { SizeRw?: number } | undefined;
+    if ((info?.SizeRw ?? 0) > bytes) return 'over-disk';
+  }
+}
 
 /**
  * Runs one build stage in a container of its own and waits for its end. The stage's processes
@@ -74,7 +95,18 @@ export async function runStage(docker: Dockerode, o: StageOptions): Promise<Stag
     const stopped = new Promise<'stopped'>((resolve) =>
       o.signal.addEventListener('abort', () => resolve('stopped'), { once: true }),
     );
-    const ended = await Promise.race([containerExit(container, stream), stopped]);
+    const watching = { ended: false };
+    const ended = await Promise.race([
+      containerExit(container, stream),
+      stopped,
+      overDisk(container, o.limits.buildDiskBytes, watching),
+    ]);
+    watching.ended = true;
+    if (ended === 'over-disk') {
+      await killContainer(container);
+      await remove();
+      return { kind: 'over-disk', logs };
+    }
     if (ended === 'stopped') {
       await killContainer(container);
       await remove();
