@@ -131,11 +131,14 @@ function learnerWorkspace(): Learner {
   };
 }
 
-/** `--step 1 --only` right after a one-line edit of the workspace's source: the build is part of it. */
-function checkAfterEdit(learner: Learner, n: number): CheckRun {
+/**
+ * `--step 1 --only` right after a one-line edit of the workspace's source: the build and the type
+ * check (reported beside the grade, which waits for it) are part of it; `extra` adds flags.
+ */
+function checkAfterEdit(learner: Learner, n: number, extra: string[] = []): CheckRun {
   const file = path.join(learner.dir, 'src', 'server.ts');
-  appendFileSync(file, `// edit ${n}\n`);
-  return check(['--step', '1', '--only'], learner.dir, learner);
+  appendFileSync(file, `// edit ${n}${extra.length ? ' (extra flags)' : ''}\n`);
+  return check(['--step', '1', '--only', ...extra], learner.dir, learner);
 }
 
 /** Wall time of `sandbox next`, and of a bare `node -e 0` beside it (what no CLI can go below). */
@@ -190,10 +193,15 @@ async function main(): Promise<void> {
     const iso = await isolation(Math.max(runs, 10));
     const step = Array.from({ length: runs }, () => check(['--step', '1', '--only']));
     const learner = learnerWorkspace();
-    let edited: CheckRun[];
+    const edited: CheckRun[] = [];
+    // Side by side: the same edits checked without the type check show what it adds.
+    const editedUntyped: CheckRun[] = [];
     try {
       check(['--step', '1', '--only'], learner.dir, learner); // the first, full build
-      edited = Array.from({ length: runs }, (_, i) => checkAfterEdit(learner, i));
+      for (let i = 0; i < runs; i++) {
+        edited.push(checkAfterEdit(learner, i));
+        editedUntyped.push(checkAfterEdit(learner, i, ['--no-type-check']));
+      }
     } finally {
       learner.remove();
     }
@@ -223,6 +231,11 @@ async function main(): Promise<void> {
         wallMs: edited.map((r) => r.wallMs),
         grades: edited.map(grade),
         phases: phaseMedians(edited),
+        withoutTypeCheck: {
+          medianWallMs: median(editedUntyped.map((r) => r.wallMs)),
+          wallMs: editedUntyped.map((r) => r.wallMs),
+          phases: phaseMedians(editedUntyped),
+        },
       },
       next: {
         runs: nextRuns,
@@ -264,6 +277,7 @@ function markdown(r: {
     medianWallMs: number;
     grades: string[];
     phases: Record<string, number>;
+    withoutTypeCheck: { medianWallMs: number; phases: Record<string, number> };
   };
   next: { runs: number; medianWallMs: number; bareNodeMedianWallMs: number };
   oneStep: { runs: number; medianWallMs: number; phases: Record<string, number> };
@@ -287,6 +301,7 @@ ${r.machine.cpus} cores, load average ${r.machine.loadAverageBefore.join(' / ')}
 |---|---|---|---|
 | whole course against the reference (${r.course.runs} runs) | ${r.course.medianWallMs} ms | ${TARGETS.courseMs} ms | ${verdict(r.course.medianWallMs, TARGETS.courseMs)} |
 | one step after a one-line edit, build included (learner workspace run as ${r.editedStep.runAs}, \`--step 1 --only\`, ${r.editedStep.runs} runs) | ${r.editedStep.medianWallMs} ms | ${TARGETS.editedStepMs} ms | ${verdict(r.editedStep.medianWallMs, TARGETS.editedStepMs)} |
+| the same, \`--no-type-check\` (interleaved with the runs above) | ${r.editedStep.withoutTypeCheck.medianWallMs} ms | | |
 | one step re-checked, nothing changed (\`--step 1 --only\`, ${r.oneStep.runs} runs) | ${r.oneStep.medianWallMs} ms | ${TARGETS.stepMs} ms | ${verdict(r.oneStep.medianWallMs, TARGETS.stepMs)} |
 | \`sandbox next\` (${r.next.runs} runs; a bare \`node -e 0\` took ${r.next.bareNodeMedianWallMs} ms beside it) | ${r.next.medianWallMs} ms | ${TARGETS.nextMs} ms | ${verdict(r.next.medianWallMs, TARGETS.nextMs)} |
 | per-run isolation: database clone + redis-server + proxies + mail sink (${r.isolation.runs} runs) | ${r.isolation.medianSetupMs} ms (dispose ${r.isolation.medianDisposeMs} ms) | ${TARGETS.isolationMs} ms | ${verdict(r.isolation.medianSetupMs, TARGETS.isolationMs)} |
@@ -296,6 +311,7 @@ Grades of the course runs: ${r.course.grades.join('; ')}. After an edit: ${r.edi
 Where the time goes (median ms per phase):
 - course: ${phases(r.course.phases)}
 - one step after an edit: ${phases(r.editedStep.phases)}
+- the same, \`--no-type-check\`: ${phases(r.editedStep.withoutTypeCheck.phases)}
 - one step: ${phases(r.oneStep.phases)}
 - isolation: ${phases(r.isolation.phases)}
 `;

@@ -30,6 +30,8 @@ interface CheckFlags {
   serial?: boolean;
   /** false with --no-progress. */
   progress: boolean;
+  /** false with --no-type-check. */
+  typeCheck: boolean;
 }
 
 export function registerCheck(program: Command): void {
@@ -71,11 +73,18 @@ export function registerCheck(program: Command): void {
       'run every check alone, one after the other (slower; by default checks that only use their own users run side by side)',
     )
     .option('--no-progress', 'do not record this run in the workspace’s .sandbox/progress.json')
+    .option(
+      '--no-type-check',
+      'skip the workspace’s own type check (tsc --noEmit, run beside the checks and reported, never graded)',
+    )
     .addHelpText(
       'after',
       [
         '',
         'The steps come from the course (SANDBOX_STEPS_DIR overrides the folder). Progress goes to stderr.',
+        'A workspace with TypeScript and a tsconfig.json is type-checked (tsc --noEmit) beside the',
+        'checks, in the same sandbox as its build: the first errors are shown with file:line, and never',
+        'change the grade. Unchanged sources are not type-checked again.',
         'Only the learner’s own finished runs are recorded in .sandbox/progress.json: not with',
         '--no-progress, not a run that was interrupted or could not grade, not a workspace owned by',
         'another user, and not a --workspace other than the one `sandbox init` made for this course.',
@@ -130,6 +139,7 @@ async function runCheck(flags: CheckFlags): Promise<number> {
         ...(flags.step ? { step: flags.step } : {}),
         ...(flags.only ? { only: true } : {}),
         ...(flags.serial ? { concurrency: 1 } : {}),
+        ...(flags.typeCheck ? { typeCheck: true } : {}),
         ...(flags.databaseUrl ? { databaseUrl: flags.databaseUrl } : {}),
         ...(flags.redisUrl ? { redisUrl: flags.redisUrl } : {}),
       },

@@ -1,4 +1,10 @@
-import type { CheckResult, FailureDetails, RunResult, StepResult } from '../results/types';
+import type {
+  CheckResult,
+  FailureDetails,
+  RunResult,
+  StepResult,
+  TypeCheckResult,
+} from '../results/types';
 import { NOISY_HEADERS } from '../results/failure';
 import { createStyle, type Style } from './style';
 import { terminalSafe as safe } from './terminal-text';
@@ -7,6 +13,8 @@ import { sandboxCommand } from '../course/command-line';
 const MAX_LOG_LINES = 15;
 /** A failed install or build: the tool's own output says what to fix, so more of it is shown. */
 const MAX_SETUP_LINES = 40;
+/** Type errors shown in the terminal (the JSON result keeps more, and errorCount counts them all). */
+const MAX_TYPE_ERRORS = 5;
 
 /**
  * The terminal report: a setup failure once (with the tool's output), per step a header, per
@@ -28,6 +36,7 @@ export function formatPretty(
       '',
     );
   for (const step of result.steps) out.push(...stepLines(step, s, setup?.message), '');
+  if (result.typeCheck) out.push(...typeCheckLines(result.typeCheck, s), '');
   if (result.error)
     out.push(
       s.red(
@@ -86,6 +95,32 @@ function detailLines(d: FailureDetails, s: Style): string[] {
   }
   if (d.expected) lines.push(`${pad}${s.green('expected:')} ${safe(d.expected)}`);
   if (d.observed) lines.push(`${pad}${s.red('observed:')} ${safe(d.observed)}`);
+  return lines;
+}
+
+/** The workspace's type check: reported under the steps, never part of the score. */
+function typeCheckLines(t: TypeCheckResult, s: Style): string[] {
+  const title = 'Type check (tsc --noEmit, not graded):';
+  if (t.status === 'pass') return [s.dim(`${title} no errors.`)];
+  if (t.status === 'error')
+    return [s.yellow(`${title} could not finish: ${safe(t.message ?? 'no reason given')}`)];
+  const lines = [
+    s.yellow(
+      `${title} ${t.errorCount} error${t.errorCount === 1 ? '' : 's'}; your app was graded on what it does.`,
+    ),
+  ];
+  for (const e of t.errors.slice(0, MAX_TYPE_ERRORS)) {
+    const where = e.file ? `${e.file}:${e.line}:${e.column}` : 'tsconfig.json';
+    const [first = '', ...more] = e.message.split('\n');
+    lines.push(`  ${safe(where)} ${s.dim(safe(e.code))} ${safe(first)}`);
+    for (const m of more.slice(0, 2)) lines.push(`    ${s.dim(safe(m.trim()))}`);
+  }
+  const hidden = t.errorCount - Math.min(t.errors.length, MAX_TYPE_ERRORS);
+  lines.push(
+    s.dim(
+      `  ${hidden > 0 ? `${hidden} more: run` : 'Run'} \`npm run typecheck\` in your workspace to see ${hidden > 0 ? 'them all' : 'them as you fix them'}.`,
+    ),
+  );
   return lines;
 }
 

@@ -47,6 +47,34 @@ export interface RunRuntime {
   readonly reason?: string;
 }
 
+/** One error of the workspace's type check, as the compiler reported it (file relative to the workspace). */
+export interface TypeCheckDiagnostic {
+  /** Empty for an error about the project itself (a tsconfig option, a missing file). */
+  file: string;
+  line: number;
+  column: number;
+  /** The compiler's code, e.g. TS2322. */
+  code: string;
+  message: string;
+}
+
+/**
+ * The workspace's own `tsc --noEmit`, run beside the checks when the workspace has TypeScript and
+ * a tsconfig.json. Reported, never graded: the grade is what the app does.
+ */
+export interface TypeCheckResult {
+  /** pass: no error; fail: errors; error: it could not finish (time limit, run stopped, tsc crashed). */
+  status: 'pass' | 'fail' | 'error';
+  /** Every error tsc reported; `errors` holds the first ones. */
+  errorCount: number;
+  errors: TypeCheckDiagnostic[];
+  /** With status error: why. */
+  message?: string;
+  durationMs: number;
+  /** The same sources were type-checked before: their result, not run again. */
+  cached: boolean;
+}
+
 export interface RunResult {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
   status: RunStatus;
@@ -69,6 +97,8 @@ export interface RunResult {
    * message without running; the tool's own output is here, once, not under each check.
    */
   setupFailure?: { message: string; logs?: string };
+  /** The workspace's type check (`sandbox check` only; batch grading does not run it): reported, not graded. */
+  typeCheck?: TypeCheckResult;
   /** Why the run could not grade (status error), or what stopped it early. */
   error?: { code: string; message: string; logs?: string };
 }

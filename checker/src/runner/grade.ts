@@ -7,7 +7,7 @@ import {
   type RunHeader,
   type Collected,
 } from '../results/build';
-import type { CheckResult, RunResult, ServicesMode } from '../results/types';
+import type { CheckResult, RunResult, ServicesMode, TypeCheckResult } from '../results/types';
 import { InOrderProgress } from './check-progress';
 import { runCheckFiles } from './jest';
 import { isSetupError, type PreparedRun, type PrepareRun } from './run-types';
@@ -32,6 +32,8 @@ export interface GradeOptions {
   timeoutSeconds?: number;
   /** Batch grading of others' work: refuse (exit 2) when the run cannot be contained. */
   requireContained?: boolean;
+  /** Type-check the workspace beside the checks and report its errors (not graded). */
+  typeCheck?: boolean;
   /** Concurrent checks at once (default DEFAULT_CONCURRENCY); 1 runs every check alone, in order. */
   concurrency?: number;
   signal?: AbortSignal;
@@ -72,6 +74,7 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
         ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
         ...(opts.requireContained ? { requireContained: true } : {}),
+        ...(opts.typeCheck ? { typeCheck: true } : {}),
         onRuntime: (runtime) => (header.runtime = runtime),
         onTiming: timings.record,
         signal: stop.signal,
@@ -98,8 +101,10 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
       timings.record('setup', performance.now() - setupStarted);
     }
     const collected = await checks.begin(run, setupFailure);
+    const typeCheck = await typeCheckOf(run, timings, opts.onProgress);
     result = buildResult(header, steps, collected, stop.reason());
     if (setupFailure) result.setupFailure = setupFailure;
+    if (typeCheck) result.typeCheck = typeCheck;
     return result;
   } finally {
     // A run that could not be graded still lets jest end (every check reports "not run") before it returns.
@@ -114,6 +119,24 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
       result.timings = timings.snapshot();
     }
   }
+}
+
+/** The type check the run started beside the checks; what the report waited for it is timed as typecheck.wait. */
+async function typeCheckOf(
+  run: PreparedRun | undefined,
+  timings: Timings,
+  onProgress?: (message: string) => void,
+): Promise<TypeCheckResult | undefined> {
+  const pending = run?.typeCheck?.();
+  if (!pending) return undefined;
+  let done = false;
+  void pending.finally(() => (done = true));
+  await Promise.resolve(); // a settled type check (cached, or done during the checks) is not waited for
+  if (!done) onProgress?.('Waiting for the type check (tsc --noEmit)...');
+  const started = performance.now();
+  const result = await pending;
+  timings.record('typecheck.wait', performance.now() - started);
+  return result;
 }
 
 /** The run's checks under jest, started before the run is set up (see startChecks). */

@@ -1,5 +1,5 @@
 import type { RunContext } from '../harness/api';
-import type { RunRuntime } from '../results/types';
+import type { RunRuntime, TypeCheckResult } from '../results/types';
 import type { RunOptions } from './session';
 
 /** The runtime's prepareRun options, as the grading core uses them. */
@@ -13,6 +13,8 @@ export interface PreparedRun {
   dispose(): Promise<void>;
   ensureAppRunning?(): Promise<void>;
   afterCheck?(): Promise<void>;
+  /** The workspace's type check, once it ends (reported beside the grade, never part of it). */
+  typeCheck?(): Promise<TypeCheckResult | undefined>;
 }
 
 export type PrepareRun = (opts: PrepareOptions) => Promise<PreparedRun>;

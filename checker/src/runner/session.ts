@@ -3,6 +3,7 @@ import type { RunContext } from '../harness/api';
 import { SandboxContext } from '../harness/context';
 import { drawRunVariables } from '../runtime/app-env';
 import type { AppRuntime, RuntimeDescription } from '../runtime/app-runtime';
+import type { TypeCheckResult } from '../results/types';
 import { createAppRuntime } from '../runtime/create-app-runtime';
 import { startLocalServices, type Services } from '../services/local-services';
 import { findWarmPostgres } from '../services/warm-postgres';
@@ -29,6 +30,8 @@ export interface RunOptions {
   requireContained?: boolean;
   /** Told once which runtime was chosen and whether it contains the run. */
   onRuntime?: (runtime: RuntimeDescription) => void;
+  /** Type-check the workspace beside the checks (reported, not graded): `sandbox check` does. */
+  typeCheck?: boolean;
 }
 
 export interface Run {
@@ -39,6 +42,8 @@ export interface Run {
   ensureAppRunning(): Promise<void>;
   /** After each check: stops extra instances, closes sockets, brings services back, clears mail faults. */
   afterCheck(): Promise<void>;
+  /** The workspace's type check, once it ends (undefined when it did not run). */
+  typeCheck(): Promise<TypeCheckResult | undefined>;
 }
 
 /**
@@ -147,6 +152,7 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.onTiming ? { onTiming: opts.onTiming } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.typeCheck ? { typeCheck: true } : {}),
     });
     runtime = rt;
     opts.onRuntime?.(rt.description);
@@ -204,6 +210,7 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
       dispose,
       ensureAppRunning: () => context.ensureAppRunning(),
       afterCheck: () => context.afterCheck(),
+      typeCheck: () => rt.typeCheck?.() ?? Promise.resolve(undefined),
     };
   } catch (e) {
     await dispose();

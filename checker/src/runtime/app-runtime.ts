@@ -1,7 +1,7 @@
 import type { RunnableApp } from '../harness/context';
 import type { Services } from '../services/local-services';
 import type { RunVariables } from './app-env';
-import type { RunRuntime } from '../results/types';
+import type { RunRuntime, TypeCheckResult } from '../results/types';
 import type { OnTiming } from '../runner/timings';
 
 /** How the learner's code ran, as results record it (results/types.ts RunRuntime). */
@@ -12,6 +12,8 @@ export interface RuntimeHooks {
   onProgress?: (message: string) => void;
   onTiming?: OnTiming;
   signal?: AbortSignal;
+  /** Run the workspace's type check beside the checks (`sandbox check`; batch grading does not). */
+  typeCheck?: boolean;
 }
 
 /**
@@ -29,6 +31,11 @@ export interface AppRuntime {
   createInstance(): Promise<RunnableApp>;
   /** The env the checks see (the primary instance's). */
   env(primary: RunnableApp): Record<string, string>;
+  /**
+   * The type check prepare() started (hooks.typeCheck), once it ends; undefined when it did not
+   * run (not asked, no TypeScript or tsconfig.json in the workspace, or a runtime without it).
+   */
+  typeCheck?(): Promise<TypeCheckResult | undefined>;
   /** Kills and removes everything the runtime made; safe to call twice, and before prepare() ends. */
   dispose(): Promise<void>;
 }

@@ -19,11 +19,18 @@ import type { Workspace } from '../workspace/workspace';
 import { baseEnv } from './app-process';
 import { dependencyCacheKey, restoreDependencies, storeDependencies } from './dependency-cache';
 import { assertRegistryOnly } from './dependency-sources';
-import { BUILD_TIMEOUT_MS, dependenciesResolvable, INSTALL_TIMEOUT_MS } from './install-and-build';
+import {
+  BUILD_TIMEOUT_MS,
+  buildCommand,
+  dependenciesResolvable,
+  INSTALL_TIMEOUT_MS,
+} from './install-and-build';
+import type { TypeCheckResult } from '../results/types';
 import { DISK_MAX_BYTES, type AppSandbox } from './limits';
 import { chownTree } from './run-dir';
 import { runCommand, type CommandResult } from './run-command';
 import type { RunUser } from './run-user';
+import { canTypeCheck, typeCheck, typeCheckKey } from './type-check';
 
 export interface ContainedSetup {
   /** The workspace's copy in the run dir. */
@@ -31,7 +38,8 @@ export interface ContainedSetup {
   user: RunUser;
   /** Files outside the copy that its build reads (the course's shared files, lock): part of the build cache key. */
   inputs: string[];
-  sandbox(): AppSandbox;
+  /** A sandbox of the run, offline; `readOnly`: the copy read-only, writes only to a private /tmp. */
+  sandbox(opts?: { readOnly?: boolean }): AppSandbox;
   onProgress?: (m: string) => void;
   signal?: AbortSignal;
 }
@@ -177,7 +185,8 @@ function pruneBuilds(dir: string): void {
 }
 
 /**
- * `npm run build` as the run's uid, offline, in the run's sandbox. Its output is kept by the
+ * `npm run build` as the run's uid, offline, in the run's sandbox (a simple build script exec'd
+ * without npm, as buildCommand() says). Its output is kept by the
  * checker under the hash of exactly the sources it was built from (and the course files the
  * build reads), so the same sources graded again reuse it instead of building again.
  */
@@ -195,9 +204,13 @@ export async function buildContained(s: ContainedSetup): Promise<void> {
   s.onProgress?.('npm run build...');
   const sandbox = s.sandbox();
   try {
-    const r = await runCommand('npm', ['run', 'build'], {
+    const build = buildCommand(s.ws);
+    const r = await runCommand(build.command, build.args, {
       cwd: s.ws.dir,
-      env: sandboxEnv(sandbox, s.ws.dir),
+      env: {
+        ...sandboxEnv(sandbox, s.ws.dir),
+        ...(build.direct ? { npm_lifecycle_event: 'build' } : {}),
+      },
       timeoutMs: BUILD_TIMEOUT_MS,
       sandbox,
       ...(s.signal ? { signal: s.signal } : {}),
@@ -218,5 +231,27 @@ export async function buildContained(s: ContainedSetup): Promise<void> {
     pruneBuilds(builds);
   } catch {
     rmSync(staging, { recursive: true, force: true }); // another run stored it first, or the disk is full: not needed to grade
+  }
+}
+
+/**
+ * The workspace's `tsc --noEmit` in a sandbox of the run like the build's (the run's uid, offline,
+ * its limits and time limit). Undefined when the workspace has no TypeScript
+ * or no tsconfig.json. The same sources (build key) are not type-checked twice.
+ */
+export async function typeCheckContained(s: ContainedSetup): Promise<TypeCheckResult | undefined> {
+  if (!canTypeCheck(s.ws)) return undefined;
+  const sandbox = s.sandbox({ readOnly: true }); // tsc writes only its incremental state, to /tmp
+  try {
+    return await typeCheck({
+      ws: s.ws,
+      key: typeCheckKey(buildKey(s)),
+      env: sandboxEnv(sandbox, s.ws.dir),
+      buildInfoFile: path.join(sandbox.tmp ?? s.ws.dir, 'tsbuildinfo'),
+      sandbox,
+      ...(s.signal ? { signal: s.signal } : {}),
+    });
+  } finally {
+    sandbox.dispose();
   }
 }

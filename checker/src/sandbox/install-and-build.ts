@@ -8,6 +8,8 @@ import { runCommand } from './run-command';
 import { SetupError } from '../app/setup-error';
 import { workspaceHash } from '../workspace/hash';
 import type { Workspace } from '../workspace/workspace';
+import type { TypeCheckResult } from '../results/types';
+import { canTypeCheck, typeCheck, typeCheckKey } from './type-check';
 
 export const INSTALL_TIMEOUT_MS = 5 * 60_000;
 export const BUILD_TIMEOUT_MS = 2 * 60_000;
@@ -62,24 +64,18 @@ export async function installDependencies(
 }
 
 /**
- * `npm run build`, as npm would run it. A build script that is one simple command (`tsc -p
- * tsconfig.json`) with no prebuild or postbuild script is exec'd directly, with node_modules/.bin
- * on PATH: the same build without npm's own start-up (about 0.3 s of CPU on every re-check).
+ * `npm run build`, as npm would run it. A build script that is one simple command (the starter's
+ * `esbuild "src/**\/*.ts" ...`) with no prebuild or postbuild script is exec'd directly (`direct`),
+ * with node_modules/.bin on PATH: the same build without npm's own start-up (about 0.3 s of CPU on
+ * every re-check, more than esbuild takes). The caller gives the env: PATH from binPath(), and
+ * with `direct` the npm_lifecycle_event npm would set.
  */
-export function buildCommand(ws: Workspace): {
-  command: string;
-  args: string[];
-  env?: NodeJS.ProcessEnv;
-} {
+export function buildCommand(ws: Workspace): { command: string; args: string[]; direct: boolean } {
   const scripts = ws.pkg.scripts ?? {};
   const script = scripts['build']?.trim() ?? '';
   if (!isSimpleCommand(script) || scripts['prebuild'] || scripts['postbuild'])
-    return { command: 'npm', args: ['run', 'build'] };
-  return {
-    command: '/bin/sh',
-    args: ['-c', `exec ${script}`],
-    env: { ...process.env, PATH: binPath(ws.dir), npm_lifecycle_event: 'build' },
-  };
+    return { command: 'npm', args: ['run', 'build'], direct: false };
+  return { command: '/bin/sh', args: ['-c', `exec ${script}`], direct: true };
 }
 
 export async function buildIfNeeded(
@@ -102,7 +98,9 @@ export async function buildIfNeeded(
   const r = await runCommand(build.command, build.args, {
     cwd: ws.dir,
     timeoutMs: BUILD_TIMEOUT_MS,
-    ...(build.env ? { env: build.env } : {}),
+    ...(build.direct
+      ? { env: { ...process.env, PATH: binPath(ws.dir), npm_lifecycle_event: 'build' } }
+      : {}),
     ...(signal ? { signal } : {}),
   });
   if (r.timedOut)
@@ -121,4 +119,26 @@ export async function buildIfNeeded(
     );
   mkdirSync(path.dirname(stamp), { recursive: true });
   writeFileSync(stamp, workspaceHash(ws.dir, { withBuildOutput: true }));
+}
+
+/**
+ * The workspace's `tsc --noEmit`, as the checker's user (an uncontained run: the learner's own
+ * workspace), beside the checks. Its incremental state lives in the checker's cache, so a check
+ * after a one-line edit re-checks little, and the build output (hashed above) is left alone.
+ */
+export async function typeCheckIfNeeded(
+  ws: Workspace,
+  signal?: AbortSignal,
+): Promise<TypeCheckResult | undefined> {
+  if (!canTypeCheck(ws)) return undefined;
+  const dirKey = createHash('sha256').update(ws.dir).digest('hex').slice(0, 16);
+  const buildInfoFile = cacheDir('type-check-state', `${dirKey}.tsbuildinfo`);
+  mkdirSync(path.dirname(buildInfoFile), { recursive: true });
+  return typeCheck({
+    ws,
+    key: typeCheckKey(workspaceHash(ws.dir)),
+    env: { ...process.env, PATH: binPath(ws.dir) },
+    buildInfoFile,
+    ...(signal ? { signal } : {}),
+  });
 }

@@ -6,17 +6,23 @@ import { timed } from '../runner/timings';
 import type { Services } from '../services/local-services';
 import { freePort } from '../services/ports';
 import type { Workspace } from '../workspace/workspace';
+import type { TypeCheckResult } from '../results/types';
 import { AppProcess } from './app-process';
 import { createConfinedSandbox } from './confined-sandbox';
 import { nodePrefix, removeViewScript, writeViewScript } from './filesystem-view';
-import { buildContained, installContained, type ContainedSetup } from './contained-setup';
+import {
+  buildContained,
+  installContained,
+  typeCheckContained,
+  type ContainedSetup,
+} from './contained-setup';
 import {
   courseRootOrUndefined,
   hiddenFolders,
   planContainment,
   sweepContainedLeftovers,
 } from './containment';
-import { buildIfNeeded, installDependencies } from './install-and-build';
+import { buildIfNeeded, installDependencies, typeCheckIfNeeded } from './install-and-build';
 import { createAppSandbox, DISK_MAX_BYTES, type AppSandbox } from './limits';
 import { createFence, fenceAvailable, type NetworkFence } from './network-fence';
 import { makeRunDir, type RunDir } from './run-dir';
@@ -60,17 +66,19 @@ function runAsRunUser(
   let runWs: Workspace | undefined;
   let bound: { services: Services; vars: RunVariables } | undefined;
   let viewScript = '';
-  const sandbox = (offline = false): AppSandbox => {
+  let typeChecked: Promise<TypeCheckResult | undefined> | undefined;
+  const sandbox = (offline = false, readOnly = !offline): AppSandbox => {
     if (!user || !runDir) throw new Error('the run has no sandbox yet');
-    // Setup (install scripts, the build) writes into the run dir; the app only into its private /tmp.
+    // Setup (install scripts, the build) writes into the run dir; the app and the type check only
+    // into their private /tmp.
     return createConfinedSandbox({
       user,
       viewScript,
-      home: offline ? runDir.home : '/tmp',
-      tmp: offline ? runDir.tmp : '/tmp',
+      home: readOnly ? '/tmp' : runDir.home,
+      tmp: readOnly ? '/tmp' : runDir.tmp,
       offline,
-      readOnlyRunDir: !offline,
-      ...(offline ? { diskBudget: { dir: runDir.root, bytes: DISK_MAX_BYTES } } : {}),
+      readOnlyRunDir: readOnly,
+      ...(readOnly ? {} : { diskBudget: { dir: runDir.root, bytes: DISK_MAX_BYTES } }),
     });
   };
   return {
@@ -100,13 +108,16 @@ function runAsRunUser(
         ws: runWs,
         user: leased,
         inputs: course ? [`${course}/tsconfig.base.json`, `${course}/package-lock.json`] : [],
-        sandbox: () => sandbox(true), // install scripts and the build: no network at all
+        // install scripts, the build and the type check (which writes nothing): no network at all
+        sandbox: (o) => sandbox(true, o?.readOnly === true),
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         ...(hooks.signal ? { signal: hooks.signal } : {}),
       };
       await timed(hooks.onTiming, 'setup.install', () => installContained(setup));
+      if (hooks.typeCheck) typeChecked = inBackground(hooks, () => typeCheckContained(setup));
       await timed(hooks.onTiming, 'setup.build', () => buildContained(setup));
     },
+    typeCheck: () => typeChecked ?? Promise.resolve(undefined),
     async connect(services, vars) {
       bound = { services, vars };
       const ports = [services.appDatabaseUrl, services.appRedisUrl, services.mail.url]
@@ -150,16 +161,20 @@ function runAsChecker(
 ): AppRuntime {
   const cleanups: (() => Promise<void>)[] = [];
   let bound: { services: Services; vars: RunVariables } | undefined;
+  let typeChecked: Promise<TypeCheckResult | undefined> | undefined;
   return {
     description,
     async prepare() {
       await timed(hooks.onTiming, 'setup.install', () =>
         installDependencies(ws, hooks.onProgress, hooks.signal),
       );
+      if (hooks.typeCheck)
+        typeChecked = inBackground(hooks, () => typeCheckIfNeeded(ws, hooks.signal));
       await timed(hooks.onTiming, 'setup.build', () =>
         buildIfNeeded(ws, hooks.onProgress, hooks.signal),
       );
     },
+    typeCheck: () => typeChecked ?? Promise.resolve(undefined),
     async connect(services, vars) {
       bound = { services, vars };
     },
@@ -183,4 +198,22 @@ function runAsChecker(
       for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
     },
   };
+}
+
+/**
+ * Starts the type check once the dependencies are in, beside the build, the app's start and the
+ * checks (it decides nothing, so nothing waits for it but the report). Never rejects.
+ */
+function inBackground(
+  hooks: RuntimeHooks,
+  work: () => Promise<TypeCheckResult | undefined>,
+): Promise<TypeCheckResult | undefined> {
+  return timed(hooks.onTiming, 'typecheck', work).catch((e: unknown): TypeCheckResult => ({
+    status: 'error',
+    errorCount: 0,
+    errors: [],
+    message: `the type check could not run: ${e instanceof Error ? e.message : String(e)}`,
+    durationMs: 0,
+    cached: false,
+  }));
 }

@@ -43,6 +43,8 @@ export function runCommand(
     timeoutMs: number;
     signal?: AbortSignal;
     sandbox?: AppSandbox;
+    /** Every chunk of output as it arrives (the result keeps only its tail). */
+    onOutput?: (chunk: Buffer) => void;
   },
 ): Promise<CommandResult> {
   const log = new LogBuffer(32 * 1024);
@@ -58,8 +60,12 @@ export function runCommand(
       ? { uid: opts.sandbox.spawnAs.uid, gid: opts.sandbox.spawnAs.gid }
       : {}),
   });
-  child.stdout.on('data', (c: Buffer) => log.append(c));
-  child.stderr.on('data', (c: Buffer) => log.append(c));
+  const onData = (c: Buffer): void => {
+    log.append(c);
+    opts.onOutput?.(c);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
   let timedOut = false;
   const killAll = (): Promise<void> =>
     child.pid ? killTree(child.pid, () => opts.sandbox?.pids() ?? []) : Promise.resolve();
