@@ -271,8 +271,8 @@ describe('a build that rewrites the course’s checks and leaves a daemon holdin
   });
 });
 
-describe('a build that connects to an abstract unix socket of the machine', () => {
-  it('reaches nothing: install scripts and the build run in a network namespace of their own', async () => {
+describe('a build and an app that connect to an abstract unix socket of the machine', () => {
+  it('reach nothing: the build runs in a network namespace of its own, the app in a Landlock domain that scopes abstract sockets', async () => {
     // Abstract sockets have no file to hide and no permission check: only a namespace fences them.
     const name = `backend-sandbox-test-${randomBytes(4).toString('hex')}`;
     let connections = 0;
@@ -301,6 +301,12 @@ describe('a build that connects to an abstract unix socket of the machine', () =
         abstract: 'ECONNREFUSED',
         postgres: expect.not.stringMatching(/^connected$/),
       });
+      // The app shares the machine's network namespace; Landlock refuses the machine's socket.
+      const app = (await (await fetch(`${run.context.app.url}/app`)).json()) as Record<
+        string,
+        string
+      >;
+      expect(app).toEqual({ abstract: 'EPERM', own: 'connected' });
       expect([reachable, connections]).toEqual([1, 1]);
     } finally {
       await run.dispose();

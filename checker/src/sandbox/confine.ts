@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { scopeAbstractSockets } from './abstract-sockets';
 import { VIEW_ROOT } from './filesystem-view';
 import type { RunUser } from './run-user';
 
@@ -35,7 +36,8 @@ const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => ex
 /**
  * The argv that runs `script` (a shell command line) confined: as root, in a mount and IPC
  * namespace of its own (offline: a network namespace too), the view script mounts the run's root
- * (filesystem-view.ts) and the shell joins the cgroups; chroot enters that root, back in the
+ * (filesystem-view.ts) and the shell joins the cgroups; a Landlock domain scopes abstract unix
+ * sockets (abstract-sockets.ts); chroot enters that root, back in the
  * command's folder; then setpriv drops to the run's uid and gid with no supplementary groups, no
  * capabilities and no_new_privs (a setuid binary gains nothing), and the shell runs the script.
  * Each step execs, so the spawned pid ends as the app.
@@ -60,7 +62,9 @@ export function confinedCommand(c: Confinement, script: string): string[] {
   // The namespace's own loopback up (a build may serve itself on localhost); nothing else there.
   const loopback = c.offline && IP ? `${IP} link set lo up 2>/dev/null;` : '';
   const enter = `cd "$1" || exit 126; shift; exec ${drop}`;
-  const inner = `/bin/sh ${shellQuote(c.viewScript)} ${c.readOnlyRunDir ? 'app' : 'setup'} && ${loopback} ${c.enterPrefix} exec ${CHROOT} ${shellQuote(VIEW_ROOT)} /bin/sh -c ${shellQuote(enter)} sandbox "$PWD" "$1"`;
+  // Landlock: no abstract unix socket of the machine either (abstract-sockets.ts), where the kernel can.
+  const scope = scopeAbstractSockets().map(shellQuote).join(' ');
+  const inner = `/bin/sh ${shellQuote(c.viewScript)} ${c.readOnlyRunDir ? 'app' : 'setup'} && ${loopback} ${c.enterPrefix} exec ${scope} ${CHROOT} ${shellQuote(VIEW_ROOT)} /bin/sh -c ${shellQuote(enter)} sandbox "$PWD" "$1"`;
   return [
     UNSHARE,
     '--mount',

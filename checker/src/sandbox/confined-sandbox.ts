@@ -1,5 +1,6 @@
 import type { AppSandbox } from './limits';
 import { createCgroups, FILE_SIZE_MAX_BYTES, PIDS_MAX, PRLIMIT_BIN } from './limits';
+import { abstractSocketScopeAvailable } from './abstract-sockets';
 import { confinedCommand } from './confine';
 import type { RunUser } from './run-user';
 
@@ -47,6 +48,6 @@ export function createConfinedSandbox(opts: ConfinedSandboxOptions): AppSandbox 
     pids: () => cgroups.pids(),
     dispose: () => cgroups.dispose(),
     describe: () =>
-      `${cgroups.describe()}, uid ${opts.user.uid}, ${opts.offline ? 'no network' : 'network fenced'}`,
+      `${cgroups.describe()}, uid ${opts.user.uid}, ${opts.offline ? 'no network' : 'network fenced'}${abstractSocketScopeAvailable() ? ', abstract unix sockets scoped' : ''}`,
   };
 }
