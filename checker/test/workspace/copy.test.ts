@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { copyWorkspace } from '../../src/workspace/copy';
+import { COPY_LIMITS, copyWorkspace } from '../../src/workspace/copy';
 import { isGenerated } from '../../src/workspace/generated';
 import { workspaceHash } from '../../src/workspace/hash';
 
@@ -46,6 +46,19 @@ describe('workspace copy and hash', () => {
     expect(readlinkSync(path.join(dest, 'shadow'))).toBe('/etc/shadow');
     expect(readlinkSync(path.join(dest, 'src/pkg'))).toBe('../package.json');
     expect(statSync(path.join(dest, 'setuid.sh')).mode & 0o7777).toBe(0o755);
+  });
+
+  it('refuses a workspace of more entries than a course project has, empty folders counted too (WORKSPACE_TOO_BIG)', () => {
+    // No file at all: only folders, the way to make a copy slow and eat inodes past a file count.
+    const limits = { ...COPY_LIMITS, files: 100 };
+    mkdirSync(path.join(src, 'empty'));
+    for (let i = 0; i <= limits.files; i++) mkdirSync(path.join(src, 'empty', String(i)));
+    expect(() => copyWorkspace(src, dest, limits)).toThrow(
+      expect.objectContaining({
+        code: 'WORKSPACE_TOO_BIG',
+        message: expect.stringContaining('files and folders'),
+      }),
+    );
   });
 
   it('dist/ and build/ are generated only at the top; the source hash ignores them, the build hash does not', () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SetupError } from '../../app/setup-error';
 import { orphaned, ownerTag } from '../../sandbox/owner';
+import { COPY_LIMITS } from '../../workspace/copy';
 import { isGenerated, TOOL_CONFIG_FILES } from '../../workspace/generated';
 import { allowListedCourseFiles, courseRoot } from '../course-files';
 import { courseDevDependencies } from './course-dev-dependencies';
@@ -74,6 +75,8 @@ interface Copier {
   readonly refused: string[];
   bytes: number;
   readonly maxBytes: number;
+  /** Files, folders and links seen so far (at most COPY_LIMITS.files). */
+  entries: number;
 }
 
 function copyTree(c: Copier, rel: string): void {
@@ -84,6 +87,12 @@ function copyTree(c: Copier, rel: string): void {
     const src = path.join(c.from, relPath);
     const dest = path.join(c.to, relPath);
     const st = fs.lstatSync(src);
+    if (++c.entries > COPY_LIMITS.files)
+      throw new SetupError(
+        'submission',
+        'WORKSPACE_TOO_BIG',
+        `your workspace has more than ${COPY_LIMITS.files} files and folders without node_modules, dist and .git: remove what is not source.`,
+      );
     if (st.isDirectory()) {
       fs.mkdirSync(dest, { mode: 0o755 });
       c.hash.update(`d\0${relPath}\0`);
@@ -181,6 +190,7 @@ export function makeBuildContext(workspace: string, salt: string): BuildContext 
       refused: [],
       bytes: 0,
       maxBytes: maxContextBytes(),
+      entries: 0,
     };
     copyTree(copier, '');
     inlineCourseExtends(from, appDir, hash);
