@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { prepareRun } from '../src/runner/session';
 import { createRunDatabase } from '../src/services/run-database';
+import { writeTinyApp } from './support/tiny-app';
 import {
   countLabelled,
   ENGINE_SETUP_HINT,
@@ -68,6 +70,43 @@ describe('services from containers', () => {
     expect(await redis.get(key)).toBe('v');
     redis.disconnect();
   });
+});
+
+describe('two runs on the process’s service containers', () => {
+  it('each has a Redis server of its own: one run’s app flushing everything and reconfiguring its Redis changes nothing of the other’s', async () => {
+    if (!(await findEngine())) throw new Error(ENGINE_SETUP_HINT);
+    const tiny = writeTinyApp();
+    const [a, b] = await Promise.all(
+      [0, 1].map(() => prepareRun({ workspace: tiny.dir, services: 'containers' })),
+    );
+    try {
+      // The test speaks for each app, through the very URL the app was given.
+      const connect = async (url: string | undefined): Promise<Redis> => {
+        const r = new Redis(url!, { lazyConnect: true, maxRetriesPerRequest: 1 });
+        await r.connect();
+        return r;
+      };
+      const [appA, appB] = await Promise.all(
+        [a!, b!].map((r) => connect(r.context.env['REDIS_URL'])),
+      );
+      try {
+        await appB.set('kept', 'by b');
+        await appA.flushall();
+        await appA.config('SET', 'maxmemory', '1mb');
+        expect(await appB.get('kept')).toBe('by b');
+        expect(await appB.config('GET', 'maxmemory')).toEqual(['maxmemory', '0']);
+        const runId = async (r: Redis): Promise<string | undefined> =>
+          /run_id:(\w+)/.exec(await r.info('server'))?.[1];
+        expect(await runId(appA)).not.toEqual(await runId(appB));
+      } finally {
+        appA.disconnect();
+        appB.disconnect();
+      }
+    } finally {
+      await Promise.all([a?.dispose(), b?.dispose()]);
+      tiny.remove();
+    }
+  }, 240_000);
 });
 
 describe('cleanup by label', () => {

@@ -5,6 +5,7 @@ import { drawRunVariables } from '../runtime/app-env';
 import type { AppRuntime, RuntimeDescription } from '../runtime/app-runtime';
 import type { TypeCheckResult } from '../results/types';
 import { createAppRuntime } from '../runtime/create-app-runtime';
+import { findRedisServer } from '../services/binaries';
 import { startLocalServices, type Services } from '../services/local-services';
 import { findWarmPostgres } from '../services/warm-postgres';
 import { readWorkspace, type Workspace } from '../workspace/workspace';
@@ -100,7 +101,13 @@ async function startServices(
       }),
     );
     cleanups.push(() => lease.release());
-    urls = { databaseUrl: lease.databaseUrl, redisUrl: lease.redisUrl };
+    // A run's Redis is a server of its own wherever redis-server is installed: the container's is
+    // shared by the process's runs, a db index each, and one run's app could reach the others'
+    // (SELECT, FLUSHALL, CONFIG SET, pub/sub channels, which no db index separates).
+    urls = {
+      databaseUrl: lease.databaseUrl,
+      ...(findRedisServer() ? {} : { redisUrl: lease.redisUrl }),
+    };
   }
   const services = await startLocalServices({
     ...urls,
