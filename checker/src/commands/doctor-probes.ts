@@ -3,6 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { resolveImages, type SandboxImages } from '../engine';
+import { abstractSocketScopeAvailable } from '../sandbox/abstract-sockets';
+import { planContainment } from '../sandbox/containment';
 
 export interface Finding {
   name: string;
@@ -14,6 +16,44 @@ export interface Finding {
 }
 
 const MIN_NODE = [20, 19] as const;
+
+/** Whether a process-runtime run is contained here (what `grade` and the cohort workers need), and why not. */
+export function probeContainment(): Finding {
+  const name = 'Process runtime';
+  if (process.getuid?.() !== 0)
+    return {
+      name,
+      ok: false,
+      detail: 'runs a workspace as you, not contained (right for your own workspace)',
+      fix: 'to grade other people’s code, run as root on a grading machine, or use --runtime container',
+    };
+  try {
+    const plan = planContainment('/');
+    if (!plan.contained)
+      return {
+        name,
+        ok: false,
+        detail: `not contained: ${plan.reason}`,
+        fix: 'a contained run needs cgroups (pids, memory) and iptables with the owner match (docs/grader.md)',
+      };
+    return {
+      name,
+      ok: true,
+      detail: `contained: a uid of its own per run, cgroups, a network fence, a root of its own${
+        abstractSocketScopeAvailable()
+          ? ', abstract unix sockets scoped (Landlock)'
+          : '; the app can reach the machine’s abstract unix sockets (no Landlock scopes in this kernel)'
+      }`,
+    };
+  } catch (e) {
+    return {
+      name,
+      ok: false,
+      detail: (e as Error).message,
+      fix: 'install util-linux and coreutils (unshare, setpriv, chroot), or use --runtime container',
+    };
+  }
+}
 
 export function probeNode(): Finding {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);

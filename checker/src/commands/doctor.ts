@@ -13,7 +13,7 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description(
-      'what this machine has for grading (Node, npm, Postgres, Redis, container engine, images); exit 0 when local mode can grade',
+      'what this machine has for grading (Node, npm, Postgres, Redis, whether runs are contained, container engine, images); exit 0 when local mode can grade',
     )
     .option(
       '--database-url <url>',
@@ -31,8 +31,15 @@ export function registerDoctor(program: Command): void {
 
 async function runDoctor(flags: DoctorFlags): Promise<number> {
   // Loaded here: the probes load the container engine's client, which the other commands' --help does not need.
-  const { probeContainerEngine, probeImages, probeNode, probeNpm, probePostgres, probeRedis } =
-    require('./doctor-probes') as typeof import('./doctor-probes');
+  const {
+    probeContainerEngine,
+    probeContainment,
+    probeImages,
+    probeNode,
+    probeNpm,
+    probePostgres,
+    probeRedis,
+  } = require('./doctor-probes') as typeof import('./doctor-probes');
   const local = [
     probeNode(),
     await probeNpm(),
@@ -41,7 +48,7 @@ async function runDoctor(flags: DoctorFlags): Promise<number> {
   ];
   const engine = await probeContainerEngine();
   const images = engine.socket ? await probeImages(engine.socket) : undefined;
-  const optional = [engine.finding, ...(images ? [images] : [])];
+  const optional = [probeContainment(), engine.finding, ...(images ? [images] : [])];
   const canGradeLocally = local.every((f) => f.ok);
   // Container mode needs both: an engine that answers and the images it runs.
   const canUseContainers = engine.finding.ok && images?.ok === true;

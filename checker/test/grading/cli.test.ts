@@ -116,6 +116,19 @@ describe('sandbox doctor', () => {
     expect(r.code).toBe(report.canGradeLocally ? 0 : 2);
   });
 
+  it('says whether a process run is contained here (as root on this machine: it is)', () => {
+    const r = runCli(['doctor', '--json']);
+    const report = JSON.parse(r.stdout) as {
+      findings: { name: string; ok: boolean; detail: string }[];
+    };
+    const finding = report.findings.find((f) => f.name === 'Process runtime');
+    expect(finding).toMatchObject(
+      process.getuid?.() === 0
+        ? { ok: true, detail: expect.stringContaining('contained: a uid of its own per run') }
+        : { ok: false, detail: expect.stringContaining('not contained') },
+    );
+  });
+
   it('exits 2 and says what to install when Redis is missing', () => {
     const bin = mkdtempSync(path.join(os.tmpdir(), 'sandbox-path-'));
     symlinkSync(process.execPath, path.join(bin, 'node'));
