@@ -135,7 +135,7 @@ export function sweepOrphanCgroups(): void {
 /** One process tree's cgroups (those the machine lets us create) and the shell line that joins them. */
 export interface Cgroups {
   readonly groups: readonly string[];
-  /** `echo $$ > .../cgroup.procs; ` for each group: run by the shell that then execs the app. */
+  /** `echo $$ > .../cgroup.procs || exit 125; ` for each group: run by the shell that then execs the app. */
   readonly enterPrefix: string;
   pids(): number[];
   dispose(): void;
@@ -152,7 +152,10 @@ export function createCgroups(user?: OsUser): Cgroups {
   ].filter((g): g is string => g !== undefined);
   return {
     groups,
-    enterPrefix: groups.map((g) => `echo $$ > ${path.join(g, 'cgroup.procs')}; `).join(''),
+    // A shell that cannot join a group stops (exit 125): never runs the command without its limits.
+    enterPrefix: groups
+      .map((g) => `echo $$ > ${path.join(g, 'cgroup.procs')} || exit 125; `)
+      .join(''),
     pids: () => [...new Set(groups.flatMap(pidsIn))],
     dispose: () => {
       for (const g of groups) {
