@@ -9,6 +9,7 @@ import { commandName, descendants, killTree } from './process-tree';
 import type { Workspace } from '../workspace/workspace';
 import { settleWithin } from '../app/settle-within';
 import { waitUntilReady } from '../runtime/readiness';
+import { confinementFailed } from './confined-sandbox';
 
 /** A start script that is one simple command can be exec'd, so the shell becomes the app's process. */
 export function isSimpleCommand(script: string): boolean {
@@ -113,13 +114,26 @@ export class AppProcess {
   private async waitReady(signal?: AbortSignal): Promise<void> {
     let exit: AppExit | undefined;
     void this.exited.then((e) => (exit = e));
+    try {
+      await this.untilReady(signal, () => exit);
+    } catch (e) {
+      const confinement = this.opts.sandbox?.setupFailure?.();
+      if (confinement !== undefined) throw confinementFailed(confinement);
+      throw e;
+    }
+  }
+
+  private async untilReady(
+    signal: AbortSignal | undefined,
+    exit: () => AppExit | undefined,
+  ): Promise<void> {
     await waitUntilReady({
       host: '127.0.0.1',
       port: this.port,
       ...(this.opts.readyTimeoutMs ? { timeoutMs: this.opts.readyTimeoutMs } : {}),
       signal,
       logs: this.logs,
-      exit: () => exit,
+      exit,
       onTimeout: async () => {
         const elsewhere = this.child?.pid
           ? listeningPorts([this.child.pid, ...descendants(this.child.pid)]).filter(

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { scopeAbstractSockets } from './abstract-sockets';
-import { VIEW_ROOT } from './filesystem-view';
+import { setupFailureMarker, VIEW_ROOT } from './filesystem-view';
 import type { RunUser } from './run-user';
 
 /** Tools the confinement needs (util-linux): a mount namespace, then the drop to the run's uid. */
@@ -62,9 +62,13 @@ export function confinedCommand(c: Confinement, script: string): string[] {
   // The namespace's own loopback up (a build may serve itself on localhost); nothing else there.
   const loopback = c.offline && IP ? `${IP} link set lo up 2>/dev/null;` : '';
   const enter = `cd "$1" || exit 126; shift; exec ${drop}`;
-  // Landlock: no abstract unix socket of the machine either (abstract-sockets.ts), where the kernel can.
-  const scope = scopeAbstractSockets().map(shellQuote).join(' ');
-  const inner = `/bin/sh ${shellQuote(c.viewScript)} ${c.readOnlyRunDir ? 'app' : 'setup'} && ${loopback} ${c.enterPrefix} exec ${scope} ${CHROOT} ${shellQuote(VIEW_ROOT)} /bin/sh -c ${shellQuote(enter)} sandbox "$PWD" "$1"`;
+  // The confinement's own steps (the view's mounts, joining the cgroups): a failure is the
+  // checker's, recorded where only root writes, never the workspace's exit code to judge.
+  const cgroups = c.enterPrefix.replace(/; /g, ' && ');
+  const marker = shellQuote(setupFailureMarker(c.user.uid));
+  const out = `${marker}.$$.out`;
+  const setup = `{ /bin/sh ${shellQuote(c.viewScript)} ${c.readOnlyRunDir ? 'app' : 'setup'} && ${loopback} ${cgroups} :; } > ${out} 2>&1 || { mv ${out} ${marker}; exit 125; }; rm -f ${out};`;
+  const inner = `${setup} exec ${CHROOT} ${shellQuote(VIEW_ROOT)} /bin/sh -c ${shellQuote(enter)} sandbox "$PWD" "$1"`;
   return [
     UNSHARE,
     '--mount',

@@ -27,6 +27,7 @@ import {
 } from './install-and-build';
 import type { TypeCheckResult } from '../results/types';
 import { DISK_MAX_BYTES, type AppSandbox } from './limits';
+import { confinementFailed } from './confined-sandbox';
 import { chownTree } from './run-dir';
 import { runCommand, type CommandResult } from './run-command';
 import type { RunUser } from './run-user';
@@ -58,7 +59,15 @@ function sandboxEnv(s: AppSandbox, dir: string): NodeJS.ProcessEnv {
   };
 }
 
-function failed(r: CommandResult, what: string, code: string, timeoutMs: number): SetupError {
+function failed(
+  r: CommandResult,
+  what: string,
+  code: string,
+  timeoutMs: number,
+  sandbox?: AppSandbox,
+): SetupError {
+  const confinement = sandbox?.setupFailure?.();
+  if (confinement !== undefined) return confinementFailed(confinement);
   if (r.overDiskBudget)
     return new SetupError(
       'submission',
@@ -109,7 +118,7 @@ async function ownLifecycleScripts(s: ContainedSetup): Promise<void> {
         sandbox,
         ...(s.signal ? { signal: s.signal } : {}),
       });
-      if (r.code !== 0) throw failed(r, `npm run ${name}`, 'INSTALL', INSTALL_TIMEOUT_MS);
+      if (r.code !== 0) throw failed(r, `npm run ${name}`, 'INSTALL', INSTALL_TIMEOUT_MS, sandbox);
     } finally {
       sandbox.dispose();
     }
@@ -142,7 +151,8 @@ async function fetchAndRebuild(s: ContainedSetup): Promise<void> {
       sandbox,
       ...(s.signal ? { signal: s.signal } : {}),
     });
-    if (rebuilt.code !== 0) throw failed(rebuilt, 'npm rebuild', 'INSTALL', INSTALL_TIMEOUT_MS);
+    if (rebuilt.code !== 0)
+      throw failed(rebuilt, 'npm rebuild', 'INSTALL', INSTALL_TIMEOUT_MS, sandbox);
   } finally {
     sandbox.dispose();
   }
@@ -215,7 +225,7 @@ export async function buildContained(s: ContainedSetup): Promise<void> {
       sandbox,
       ...(s.signal ? { signal: s.signal } : {}),
     });
-    if (r.code !== 0) throw failed(r, 'npm run build', 'BUILD', BUILD_TIMEOUT_MS);
+    if (r.code !== 0) throw failed(r, 'npm run build', 'BUILD', BUILD_TIMEOUT_MS, sandbox);
   } finally {
     sandbox.dispose();
   }

@@ -2,6 +2,7 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
+  readFileSync,
   readlinkSync,
   realpathSync,
   rmSync,
@@ -126,6 +127,30 @@ export function writeViewScript(uid: number, view: FilesystemView): string {
   return file;
 }
 
+/**
+ * Where the confinement of `uid`'s processes records that it could not be set up (the view's
+ * mounts, the cgroups): root's own folder, out of the run's reach once it runs, so learner code
+ * can neither write the marker nor fake a checker failure with an exit code.
+ */
+export function setupFailureMarker(uid: number): string {
+  return path.join(SCRIPTS, `${uid}.failed`);
+}
+
+/** The confinement's own failure (its output), once: the marker is removed. */
+export function takeSetupFailure(uid: number): string | undefined {
+  const file = setupFailureMarker(uid);
+  if (!existsSync(file)) return undefined;
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch {
+    // unreadable: still a failure of the confinement
+  }
+  rmSync(file, { force: true });
+  return text || 'no output';
+}
+
 export function removeViewScript(uid: number): void {
   rmSync(path.join(SCRIPTS, `${uid}.sh`), { force: true });
+  rmSync(setupFailureMarker(uid), { force: true });
 }

@@ -32,6 +32,8 @@ export interface AppSandbox {
   readonly tmp?: string;
   /** A folder whose size (what was written into it) stops a setup command past `bytes` (run-command.ts). */
   readonly diskBudget?: { readonly dir: string; readonly bytes: number };
+  /** What went wrong setting up the confinement itself, when it did (then nothing of the workspace ran). */
+  setupFailure?(): string | undefined;
   /** Every pid in the sandbox's cgroups. */
   pids(): number[];
   dispose(): void;
