@@ -13,6 +13,7 @@ import {
   stat,
   writeFile,
 } from 'node:fs/promises';
+import { lstatSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -201,9 +202,33 @@ async function commandOf(pid: number): Promise<string> {
   return readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
 }
 
-/** Private clusters live under the temp dir: the `postgres` OS user cannot enter a root home. */
+let trusted: string | undefined;
+
+/**
+ * Private clusters and redis-servers live under the temp dir (the `postgres` OS user cannot enter
+ * a root home), in a folder that must be this user's own (ownFolder). Checked once per process:
+ * /tmp's sticky bit keeps it ours.
+ */
 export function runsDir(): string {
-  return path.join(os.tmpdir(), `backend-sandbox-runs-${process.getuid?.() ?? 'u'}`);
+  const dir = path.join(os.tmpdir(), `backend-sandbox-runs-${process.getuid?.() ?? 'u'}`);
+  if (trusted !== dir) trusted = ownFolder(dir);
+  return dir;
+}
+
+/**
+ * Makes `dir` if need be and returns it when it is a folder of this user's that no one else may
+ * write; throws otherwise. In a shared /tmp another user could make it first (or plant a link) and
+ * swap what is in it: a run dir naming another process as its server, a socket of theirs.
+ */
+export function ownFolder(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const st = lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0)
+    throw new Error(
+      `${dir} is not this user's own folder (someone else may have made it): remove it, or set TMPDIR to a private folder`,
+    );
+  return dir;
 }
 
 export function pidAlive(pid: number): boolean {
