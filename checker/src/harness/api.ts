@@ -16,12 +16,15 @@ export interface CheckMeta {
   /**
    * true: the check may run alongside other concurrent checks. Declare it only when the check
    * sends requests as users it created itself, reads only their own rows, keys, sockets and
-   * emails, and sets mail-sink faults only for their addresses (`setFaults({ to })`).
+   * emails, sets mail-sink faults only for their addresses (`setFaults({ to })`), and kills,
+   * restarts or signals only instances it started itself (`startInstance()`, stopped by the
+   * check with `stop()` or `kill()` when it ends).
    * Default (absent or false): the check runs alone, as every check that stops Postgres or
-   * Redis, kills, restarts or signals the app, starts a second instance, sets mail-sink faults
+   * Redis, kills, restarts or signals the primary app (`sandbox().app`), sets mail-sink faults
    * for every email, measures time where the load of other checks could hide a fault (a timing
-   * comparison), or reads global state ("the only email", every key, every job). A concurrent
-   * check that does not pass is run again alone.
+   * comparison), shares a limit with other checks (the login rate limit), or reads global state
+   * ("the only email", every key, every job). A concurrent check that does not pass is run
+   * again alone.
    */
   concurrent?: boolean;
 }
@@ -119,6 +122,12 @@ export interface AppInstance {
   waitForExit(timeoutMs: number): Promise<AppExit | null>;
   /** SIGKILL the whole process tree, now. */
   kill(): Promise<void>;
+  /**
+   * SIGTERM, then kill() once it has exited or after `graceMs` (default 3000): an instance
+   * stopped this way finishes the jobs in its hands instead of leaving them to their lock's
+   * expiry, where other checks' jobs would wait.
+   */
+  stop(graceMs?: number): Promise<void>;
   /** (Re)start the same instance on the same port; resolves when it answers. */
   restart(): Promise<void>;
   readonly running: boolean;
@@ -184,7 +193,11 @@ export interface RedisInspector {
 export interface RunContext {
   /** The primary app instance (kept running between checks; restarted automatically if a check left it stopped). */
   readonly app: AppInstance;
-  /** Starts another instance of the same app with the same services (fan-out checks). Stopped at the end of the check. */
+  /**
+   * Starts another instance of the same app with the same services: a second instance beside
+   * the primary (fan-out), or one to kill, restart or signal while the primary keeps serving the
+   * checks beside it. Stopped after the check; a concurrent check stops it itself (`stop()` or `kill()`).
+   */
   startInstance(): Promise<AppInstance>;
   readonly db: DbInspector;
   readonly redis: RedisInspector;

@@ -38,11 +38,14 @@ export interface RunBridge {
   /** After each check: extra instances stopped, faults cleared. */
   afterCheck(): Promise<void>;
   /**
-   * Runs a check's work when its turn comes: checks are admitted in registration order, a
-   * concurrent one beside other concurrent ones, any other one alone. Rejects when the clean-up
-   * owed by the checks before it failed.
+   * Runs a check's work when its turn comes (runner/scheduler.ts): concurrent checks first,
+   * beside each other, the longest time limit first; then the others alone, in registration
+   * order. Rejects when the clean-up owed by the checks before it failed.
    */
-  schedule<T>(concurrent: boolean, work: () => Promise<T>): Promise<T>;
+  schedule<T>(
+    check: { concurrent: boolean; timeoutMs: number },
+    work: () => Promise<T>,
+  ): Promise<T>;
   /** Runs a check's work again, alone, before any waiting check (a concurrent check that did not pass). */
   retryAlone<T>(work: () => Promise<T>): Promise<T>;
   /** A check file that threw while it was loaded: it registers nothing and shows this instead. */

@@ -26,6 +26,9 @@ export interface RunnableApp {
   kill(): Promise<void>;
 }
 
+/** How long stop() waits after SIGTERM before it kills. */
+const DEFAULT_STOP_GRACE_MS = 3000;
+
 /** An AppInstance over a started app; its WebSockets are tracked so they can be closed after each check. */
 export function createAppInstance(app: RunnableApp, sockets: Set<WsConnection>): AppInstance {
   const host = app.host || '127.0.0.1';
@@ -41,6 +44,13 @@ export function createAppInstance(app: RunnableApp, sockets: Set<WsConnection>):
     signal: (sig) => app.signal(sig),
     waitForExit: (ms): Promise<AppExit | null> => app.waitForExit(ms),
     kill: () => app.kill(),
+    stop: async (graceMs = DEFAULT_STOP_GRACE_MS) => {
+      if (app.running) {
+        app.signal('SIGTERM');
+        await app.waitForExit(graceMs);
+      }
+      await app.kill();
+    },
     restart: async () => {
       await app.kill();
       await app.start();

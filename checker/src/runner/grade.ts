@@ -174,6 +174,7 @@ function startChecks(
   const afterCheck = async (): Promise<void> => run?.afterCheck?.();
   const scheduler = new CheckScheduler(opts.concurrency ?? DEFAULT_CONCURRENCY, afterCheck, {
     held: true,
+    total: () => collected.registrations.length,
   });
   const progress = new InOrderProgress(steps, opts);
   const bridge: RunBridge = {
@@ -186,7 +187,7 @@ function startChecks(
     order: steps.flatMap((s) => s.checkFiles),
     beforeCheck: coalesced(async () => run?.ensureAppRunning?.()),
     afterCheck,
-    schedule: (concurrent, work) => scheduler.schedule(concurrent, work),
+    schedule: (check, work) => scheduler.schedule(check.concurrent, work, check.timeoutMs),
     retryAlone: (work) => scheduler.retryAlone(work),
     stopReason: () => cancelled ?? stop.reason(),
     register: (check) => {

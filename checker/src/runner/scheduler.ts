@@ -1,11 +1,15 @@
 /**
- * Admits checks in the order they were registered. A concurrent check runs beside the other
- * concurrent checks (at most `limit` at once); any other check waits until every check before
- * it has finished, runs alone, and holds back every check after it. With a limit of 1 every
- * check runs alone, in order: the serial run. Concurrent checks leave their clean-up (closing
- * sockets, clearing faults) to `settle`, which runs before the next check that runs alone.
- * `retryAlone` puts a check that failed beside others ahead of every waiting check, to run alone.
- * A scheduler created `held` queues checks in order but admits none until `release()`.
+ * Admits checks once every check of the run has been queued: first every concurrent check, side
+ * by side (at most `limit` at once), the highest `rank` first (the checks' time limits: those
+ * that wait longest start first, so their waits overlap the others), in registration order among
+ * equals; then every other check, alone, in registration order: it waits until the checks before
+ * it have finished and holds back the ones after it. Nothing then waits in the middle of the run
+ * for a check that must run alone, and the checks that disturb the app (stop a service, kill it)
+ * come after the others. With a limit of 1 every check runs alone, in that same order: the
+ * serial run. Concurrent checks leave their
+ * clean-up (closing sockets, clearing faults) to `settle`, which runs before the next check that
+ * runs alone. `retryAlone` puts a check that failed beside others ahead of every waiting check, to
+ * run alone. A scheduler created `held` queues checks but admits none until `release()`.
  */
 export class CheckScheduler {
   private readonly waiting: Waiter[] = [];
@@ -15,13 +19,17 @@ export class CheckScheduler {
   private settling = false;
   private unsettled = false;
   private held: boolean;
+  private queued = 0;
+  private readonly total: () => number;
 
+  /** `total`: how many checks the run has (default: those queued so far); none is admitted before all are queued. */
   constructor(
     private readonly limit: number,
     private readonly settle: () => Promise<void>,
-    opts: { held?: boolean } = {},
+    opts: { held?: boolean; total?: () => number } = {},
   ) {
     this.held = opts.held === true;
+    this.total = opts.total ?? (() => this.queued);
   }
 
   /** Starts admitting checks (a scheduler created `held` admits none until then). */
@@ -30,18 +38,23 @@ export class CheckScheduler {
     this.admitNext();
   }
 
-  schedule<T>(concurrent: boolean, work: () => Promise<T>): Promise<T> {
-    return this.run(this.waiting, concurrent, work);
+  schedule<T>(concurrent: boolean, work: () => Promise<T>, rank = 0): Promise<T> {
+    this.queued += 1;
+    return this.run(this.waiting, { concurrent, rank }, work);
   }
 
   /** Runs `work` alone as soon as the checks running now have finished, before any waiting check. */
   retryAlone<T>(work: () => Promise<T>): Promise<T> {
-    return this.run(this.retries, false, work);
+    return this.run(this.retries, { concurrent: false, rank: 0 }, work);
   }
 
-  private async run<T>(queue: Waiter[], concurrent: boolean, work: () => Promise<T>): Promise<T> {
+  private async run<T>(
+    queue: Waiter[],
+    order: Pick<Waiter, 'concurrent' | 'rank'>,
+    work: () => Promise<T>,
+  ): Promise<T> {
     await new Promise<void>((admit, refuse) => {
-      queue.push({ concurrent, admit, refuse });
+      queue.push({ ...order, admit, refuse });
       this.admitNext();
     });
     try {
@@ -56,8 +69,9 @@ export class CheckScheduler {
   private admitNext(): void {
     while (!this.held && !this.settling && !this.aloneRunning) {
       const queue = this.retries.length > 0 ? this.retries : this.waiting;
-      const next = queue[0];
-      if (!next) return;
+      const at = this.nextIn(queue);
+      if (at < 0) return;
+      const next = queue[at]!;
       if (next.concurrent && this.limit > 1) {
         if (this.running >= this.limit) return;
       } else {
@@ -66,10 +80,22 @@ export class CheckScheduler {
         this.aloneRunning = true;
       }
       if (next.concurrent) this.unsettled = true;
-      queue.shift();
+      queue.splice(at, 1);
       this.running += 1;
       next.admit();
     }
+  }
+
+  /** Where the next check to admit sits in `queue` (-1: none yet): a retry in order; else the concurrent check of highest rank, then the first other one. */
+  private nextIn(queue: Waiter[]): number {
+    if (queue.length === 0) return -1;
+    if (queue === this.retries) return 0;
+    if (this.queued < this.total()) return -1;
+    let best = -1;
+    queue.forEach((w, i) => {
+      if (w.concurrent && (best < 0 || w.rank > queue[best]!.rank)) best = i;
+    });
+    return best >= 0 ? best : 0;
   }
 
   private settleThenAdmit(): void {
@@ -78,7 +104,9 @@ export class CheckScheduler {
     this.settle()
       .catch((e: unknown) => {
         const why = `cleanup after the previous checks failed: ${e instanceof Error ? e.message : String(e)}`;
-        (this.retries.length > 0 ? this.retries : this.waiting).shift()?.refuse(new Error(why));
+        const queue = this.retries.length > 0 ? this.retries : this.waiting;
+        const at = this.nextIn(queue);
+        if (at >= 0) queue.splice(at, 1)[0]?.refuse(new Error(why));
       })
       .finally(() => {
         this.settling = false;
@@ -89,6 +117,8 @@ export class CheckScheduler {
 
 interface Waiter {
   concurrent: boolean;
+  /** Among concurrent checks, the higher is admitted first. */
+  rank: number;
   admit: () => void;
   refuse: (e: Error) => void;
 }

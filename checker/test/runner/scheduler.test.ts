@@ -32,25 +32,61 @@ describe('CheckScheduler', () => {
     await Promise.all(runs);
   });
 
-  it('runs an exclusive check alone: after every earlier check, before every later one, after the clean-up', async () => {
+  it('runs the concurrent checks first, then each other check alone, in order, after the clean-up', async () => {
     const log: string[] = [];
     const scheduler = new CheckScheduler(4, async () => void log.push('settle'));
-    const [a, x, b] = ['a', 'x', 'b'].map((n) => tracked(log, n));
+    const [a, x, b, y] = ['a', 'x', 'b', 'y'].map((n) => tracked(log, n));
     const runs = [
       scheduler.schedule(true, a!.work),
       scheduler.schedule(false, x!.work),
       scheduler.schedule(true, b!.work),
+      scheduler.schedule(false, y!.work),
     ];
+    await turn();
+    expect(log).toEqual(['a+', 'b+']);
+    a!.finish();
+    await turn();
+    expect(log).toEqual(['a+', 'b+', 'a-']);
+    b!.finish();
+    await turn();
+    expect(log).toEqual(['a+', 'b+', 'a-', 'b-', 'settle', 'x+']);
+    x!.finish();
+    await turn();
+    expect(log).toEqual(['a+', 'b+', 'a-', 'b-', 'settle', 'x+', 'x-', 'y+']);
+    y!.finish();
+    await Promise.all(runs);
+  });
+
+  it('admits concurrent checks of higher rank first, in registration order among equals', async () => {
+    const log: string[] = [];
+    const scheduler = new CheckScheduler(1, async () => undefined, { total: () => 4 });
+    const checks = ['a', 'b', 'c', 'd'].map((n) => tracked(log, n));
+    const ranks = [15, 30, 15, 30];
+    const runs = checks.map((t, i) => scheduler.schedule(true, t.work, ranks[i]));
+    for (let i = 0; i < checks.length; i += 1) {
+      await turn();
+      const running = log[log.length - 1]!.slice(0, 1);
+      checks[['a', 'b', 'c', 'd'].indexOf(running)]!.finish();
+    }
+    await Promise.all(runs);
+    expect(log).toEqual(['b+', 'b-', 'd+', 'd-', 'a+', 'a-', 'c+', 'c-']);
+  });
+
+  it('admits nothing before every check of the run is queued', async () => {
+    const log: string[] = [];
+    const scheduler = new CheckScheduler(4, async () => undefined, { total: () => 2 });
+    const [x, a] = ['x', 'a'].map((n) => tracked(log, n));
+    const first = scheduler.schedule(false, x!.work);
+    await turn();
+    expect(log).toEqual([]);
+    const second = scheduler.schedule(true, a!.work);
     await turn();
     expect(log).toEqual(['a+']);
     a!.finish();
     await turn();
-    expect(log).toEqual(['a+', 'a-', 'settle', 'x+']);
+    expect(log).toEqual(['a+', 'a-', 'x+']);
     x!.finish();
-    await turn();
-    expect(log).toEqual(['a+', 'a-', 'settle', 'x+', 'x-', 'b+']);
-    b!.finish();
-    await Promise.all(runs);
+    await Promise.all([first, second]);
   });
 
   it('with a limit of 1 runs every check alone, in order, cleaning up after each concurrent one', async () => {
@@ -111,7 +147,7 @@ describe('CheckScheduler', () => {
     await Promise.all([...runs, retried]);
   });
 
-  it('a held scheduler queues checks in order and admits none until released', async () => {
+  it('a held scheduler queues checks and admits none until released', async () => {
     const log: string[] = [];
     const scheduler = new CheckScheduler(4, async () => void log.push('settle'), { held: true });
     const [x, a] = ['x', 'a'].map((n) => tracked(log, n));
@@ -120,11 +156,11 @@ describe('CheckScheduler', () => {
     expect(log).toEqual([]);
     scheduler.release();
     await turn();
-    expect(log).toEqual(['x+']);
-    x!.finish();
-    await turn();
-    expect(log).toEqual(['x+', 'x-', 'a+']);
+    expect(log).toEqual(['a+']);
     a!.finish();
+    await turn();
+    expect(log).toEqual(['a+', 'a-', 'settle', 'x+']);
+    x!.finish();
     await Promise.all(runs);
   });
 });

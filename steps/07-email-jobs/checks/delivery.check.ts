@@ -12,7 +12,7 @@ import { delayedJobs, mailsTo, refusedAttemptsTo, waitForMailTo } from './mail';
 
 const lesson = '(steps/07-email-jobs/README.md)';
 
-// First in the step: it runs alone (it kills the app), and the checks after it run side by side.
+// It runs alone (it kills the app), after the checks that run side by side.
 check(
   'a queued email survives the app being killed and restarted',
   {

@@ -14,8 +14,8 @@ import { mailsTo, verifyToken, waitForMailTo } from './mail';
 
 const lesson = '(steps/07-email-jobs/README.md)';
 
-// First in the file: its wait for the token to expire is the longest of the step, and the
-// checks after it run beside it.
+// Its wait for the token to expire is the longest of the course: its time limit, the longest of
+// the step, has it admitted before them, so the checks of the run go on beside it.
 check(
   'a verification token older than VERIFY_TOKEN_TTL_SECONDS answers 400 INVALID_TOKEN and verifies nobody',
   {

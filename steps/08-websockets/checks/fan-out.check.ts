@@ -6,6 +6,7 @@ import { eventFor, openSocket, waitForMessage } from './sockets';
 check(
   'a change made through one app instance reaches sockets connected to another',
   {
+    concurrent: true,
     points: 4,
     hint: 'Publish each event on a Redis channel and let every instance subscribe and deliver to its own sockets (a separate ioredis connection for the subscriber) (steps/08-websockets/README.md).',
     timeoutMs: 30_000,
@@ -38,6 +39,7 @@ check(
     } finally {
       onSecond.close();
       onFirst.close();
+      await second.stop();
     }
   },
 );

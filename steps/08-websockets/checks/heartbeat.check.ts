@@ -5,6 +5,8 @@ import { openSocket } from './sockets';
 check(
   'heartbeat terminates a peer that stops answering pings, and keeps a live one',
   {
+    // Load beside it can only delay a close or a pong (a failure, re-run alone), never pass a broken heartbeat.
+    concurrent: true,
     points: 3,
     hint: 'Every WS_HEARTBEAT_MS ping each socket; if it has not ponged since the previous ping, terminate() it (steps/08-websockets/README.md).',
     timeoutMs: 15_000,
