@@ -68,7 +68,9 @@ export function confinedCommand(c: Confinement, script: string): string[] {
   const marker = shellQuote(setupFailureMarker(c.user.uid));
   const out = `${marker}.$$.out`;
   const setup = `{ /bin/sh ${shellQuote(c.viewScript)} ${c.readOnlyRunDir ? 'app' : 'setup'} && ${loopback} ${cgroups} :; } > ${out} 2>&1 || { mv ${out} ${marker}; exit 125; }; rm -f ${out};`;
-  const inner = `${setup} exec ${CHROOT} ${shellQuote(VIEW_ROOT)} /bin/sh -c ${shellQuote(enter)} sandbox "$PWD" "$1"`;
+  // Landlock: no abstract unix socket of the machine either (abstract-sockets.ts), where the kernel can.
+  const scope = scopeAbstractSockets().map(shellQuote).join(' ');
+  const inner = `${setup} exec ${scope} ${CHROOT} ${shellQuote(VIEW_ROOT)} /bin/sh -c ${shellQuote(enter)} sandbox "$PWD" "$1"`;
   return [
     UNSHARE,
     '--mount',
