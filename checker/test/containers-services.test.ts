@@ -12,9 +12,12 @@ import {
   findEngine,
   removeLabelled,
   resolveImages,
+  engine,
   startContainerServices,
+  WarmContainerServices,
   type ContainerServices,
 } from '../src/engine';
+import { LABEL_RUN } from '../src/engine/labels';
 
 jest.setTimeout(120_000);
 
@@ -109,6 +112,136 @@ describe('two runs on the process’s service containers', () => {
   }, 240_000);
 });
 
+/** Connects as `user` to `database` on the server of `adminUrl`; the error code when refused. */
+async function connectAs(
+  adminUrl: string,
+  user: string,
+  password: string,
+  database: string,
+): Promise<string> {
+  const u = new URL(adminUrl);
+  const client = new Client({
+    host: u.hostname,
+    port: Number(u.port),
+    user,
+    password,
+    database,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
+    return `connected to ${rows[0]!.db}`;
+  } catch (e) {
+    return `refused: ${(e as { code?: string }).code}`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function redisKeys(url: string): Promise<string[]> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    return await redis.keys('*');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+describe("a worker's warm service containers", () => {
+  let warm: WarmContainerServices;
+
+  beforeAll(async () => {
+    if (!(await findEngine())) throw new Error(ENGINE_SETUP_HINT);
+    warm = new WarmContainerServices({ spares: 1 });
+    warm.warmUp();
+  });
+
+  afterAll(async () => {
+    await warm?.stop();
+    if (warm) expect(await countLabelled(warm.runId)).toEqual(NONE);
+  });
+
+  it('keeps one Postgres across gradings, and gives each grading a Redis container of its own that no later grading gets', async () => {
+    const a = await warm.take();
+    const key = `left-by-a:${randomBytes(4).toString('hex')}`;
+    const redisA = new Redis(a.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redisA.connect();
+    await redisA.set(key, 'secret');
+    await redisA.config('SET', 'notify-keyspace-events', 'KEA');
+    redisA.disconnect();
+    const b = await warm.take();
+    a.release();
+    const c = await warm.take();
+    try {
+      expect(new Set([a.redisUrl, b.redisUrl, c.redisUrl]).size).toBe(3);
+      expect([b.databaseUrl, c.databaseUrl]).toEqual([a.databaseUrl, a.databaseUrl]);
+      expect(await redisKeys(b.redisUrl)).toEqual([]);
+      expect(await redisKeys(c.redisUrl)).toEqual([]);
+      expect(warm.stats.postgresStarts).toBe(1);
+    } finally {
+      b.release();
+      c.release();
+    }
+    // a's container is removed once released: its port no longer answers.
+    const deadline = Date.now() + 30_000;
+    let gone = false;
+    while (!gone && Date.now() < deadline) {
+      gone = await redisKeys(a.redisUrl).then(
+        () => false,
+        () => true,
+      );
+      if (!gone) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(gone).toBe(true);
+  });
+
+  it("lets a run's role connect to its own database only: not postgres, template1, the runs' template or another run's", async () => {
+    const lease = await warm.take();
+    const [x, y] = await Promise.all([
+      createRunDatabase(lease.databaseUrl),
+      createRunDatabase(lease.databaseUrl),
+    ]);
+    try {
+      const tries = await Promise.all(
+        [x.name, y.name, 'postgres', 'template1', 'sandbox_template'].map((db) =>
+          connectAs(lease.databaseUrl, x.role, x.password, db),
+        ),
+      );
+      // 28000: no pg_hba.conf entry for that role and database.
+      expect(tries).toEqual([
+        `connected to ${x.name}`,
+        'refused: 28000',
+        'refused: 28000',
+        'refused: 28000',
+        'refused: 28000',
+      ]);
+    } finally {
+      await Promise.all([x.drop(), y.drop()]);
+      lease.release();
+    }
+  });
+
+  it('starts its Postgres again when it stopped answering (killed under the worker)', async () => {
+    const docker = await engine();
+    const containers = await docker.listContainers({
+      filters: { label: [`${LABEL_RUN}=${warm.runId}`] },
+    });
+    const postgres = containers.filter((c) => c.Image.includes('postgres'));
+    expect(postgres).toHaveLength(1);
+    await docker.getContainer(postgres[0]!.Id).remove({ force: true });
+    const lease = await warm.take();
+    try {
+      const db = await createRunDatabase(lease.databaseUrl);
+      await db.drop();
+      expect(warm.stats.postgresStarts).toBe(2);
+    } finally {
+      lease.release();
+    }
+  });
+});
+
 describe('cleanup by label', () => {
   beforeAll(async () => {
     if (!(await findEngine())) throw new Error(ENGINE_SETUP_HINT);
@@ -129,6 +262,22 @@ describe('cleanup by label', () => {
     expect(await countLabelled(runId)).toEqual({ containers: 2, networks: 0, volumes: 0 });
     const removed = await removeLabelled({ orphansOnly: true });
     expect(removed.containers).toBeGreaterThanOrEqual(2);
+    expect(await countLabelled(runId)).toEqual(NONE);
+  });
+});
+
+describe('cleanup of a killed worker', () => {
+  it("removes a SIGKILLed worker's warm service containers (its Postgres, its grading's Redis)", async () => {
+    if (!(await findEngine())) throw new Error(ENGINE_SETUP_HINT);
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'fixtures', 'interrupted-worker-services.ts')],
+      { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8', timeout: 90_000 },
+    );
+    expect(child.signal).toBe('SIGKILL');
+    const runId = child.stdout.trim();
+    expect((await countLabelled(runId)).containers).toBeGreaterThanOrEqual(2);
+    await removeLabelled({ orphansOnly: true });
     expect(await countLabelled(runId)).toEqual(NONE);
   });
 });

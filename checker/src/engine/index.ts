@@ -20,7 +20,9 @@ export {
   leaseContainerServices,
   startContainerServices,
   stopContainerServices,
+  WarmContainerServices,
   type ContainerServices,
+  type WarmServiceLease,
 } from './service-containers';
 export { countLabelled, countOwnedBy, removeLabelled, type RemovedCount } from './sweep';
 export { firewallAvailable, sandboxFirewallRules, sweepFirewallRules } from './firewall';

@@ -1,4 +1,4 @@
-import { ENGINE_SETUP_HINT, findEngine } from '../../src/engine';
+import { countOwnedBy, ENGINE_SETUP_HINT, findEngine } from '../../src/engine';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +12,7 @@ import {
   startTestService,
   type TestService,
 } from './support/service';
-import { childrenOf, spawnWorker, tinyArchive, type WorkerProcess } from './support/workers';
+import { gradingChildrenOf, spawnWorker, tinyArchive, type WorkerProcess } from './support/workers';
 
 // Workers as separate processes (the built CLI) grading tiny step-1 workspaces in the container
 // runtime, on a private redis-server this test can kill and restart, and the machine's Postgres.
@@ -76,8 +76,16 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const w of workers) w.child.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.exited));
+  // SIGTERM, so each worker stops its warm service containers; SIGKILL for one that does not exit in time.
+  await Promise.all(
+    spawned.map(async (w) => {
+      if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+      w.child.kill('SIGTERM');
+      const timer = setTimeout(() => w.child.kill('SIGKILL'), 60_000);
+      await w.exited;
+      clearTimeout(timer);
+    }),
+  );
   await service?.dispose();
   redis?.kill('SIGKILL');
 });
@@ -167,8 +175,7 @@ it('a worker SIGKILLed mid-grade: the other takes the job over, one result is re
   const id = await submit(cy.token, 'cy-1');
   const grading = await until(id, (r) => r.status === 'grading', 120_000);
   const victim = workers.find((w) => w.pid === pidOf(grading.worker))!;
-  await new Promise((r) => setTimeout(r, 1500)); // well into the grading
-  const orphans = childrenOf(victim.pid);
+  const orphans = await gradingChildrenOf(victim.pid);
   expect(orphans.length).toBeGreaterThan(0);
   killedPid = victim.pid;
   victim.child.kill('SIGKILL');
@@ -202,8 +209,7 @@ it('SIGTERM past --drain-seconds: the grading in hand is stopped and handed back
   const id = await submit(fay.token, 'fay-1');
   const grading = await until(id, (r) => r.status === 'grading', 120_000);
   expect(pidOf(grading.worker)).toBe(hasty.pid);
-  await new Promise((r) => setTimeout(r, 1500)); // well into the grading
-  const children = childrenOf(hasty.pid);
+  const children = await gradingChildrenOf(hasty.pid);
   expect(children.length).toBeGreaterThan(0);
   const t0 = Date.now();
   hasty.child.kill('SIGTERM');
@@ -236,10 +242,14 @@ it('Redis restarted (its jobs lost) with submissions waiting: the reconciler que
   await new Promise((r) => redis.once('exit', r));
   redis = await startRedis();
   workers.push(await started(spawnWorker(workerEnv, 2)));
-  // The SIGKILLed worker's submission folder was swept by the worker that started after it.
+  // The SIGKILLed worker's submission folder and service containers were swept by the workers that started after it.
   expect(
     readdirSync(os.tmpdir()).filter((n) => n.startsWith(`sandbox-submission-${killedPid}-`)),
   ).toEqual([]);
+  const sweptBy = Date.now() + 30_000;
+  while ((await countOwnedBy(killedPid)).containers > 0 && Date.now() < sweptBy)
+    await new Promise((r) => setTimeout(r, 500));
+  expect(await countOwnedBy(killedPid)).toEqual({ containers: 0, networks: 0, volumes: 0 });
   for (const id of ids) {
     const r = await until(id, graded, 300_000);
     expect([r.result_status, r.attempts]).toEqual(['fail', 1 + infraRetries(id)]);

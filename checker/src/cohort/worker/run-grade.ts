@@ -20,15 +20,30 @@ function childCommand(): string[] {
   return ['--import', 'tsx', path.join(__dirname, 'grade-child.ts')];
 }
 
+/** The worker's service containers for this grading (admin URLs: in the child's env, never in its argv). */
+export interface GradeServices {
+  databaseUrl: string;
+  redisUrl: string;
+}
+
 /**
  * Runs one grading in a child process. The child's stdin is a pipe from us: if this worker dies
  * (even SIGKILL), the pipe closes and the child stops its run and disposes its containers.
  * `signal` stops it too (SIGTERM, then SIGKILL after 20 s).
  */
-export async function runGrade(request: GradeRequest, signal: AbortSignal): Promise<GradeOutcome> {
+export async function runGrade(
+  request: GradeRequest,
+  services: GradeServices,
+  signal: AbortSignal,
+): Promise<GradeOutcome> {
   const child = spawn(process.execPath, [...childCommand(), JSON.stringify(request)], {
     stdio: ['pipe', 'ignore', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      SANDBOX_DATABASE_URL: services.databaseUrl,
+      SANDBOX_REDIS_URL: services.redisUrl,
+    },
   });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-16_384)));
@@ -37,7 +52,8 @@ export async function runGrade(request: GradeRequest, signal: AbortSignal): Prom
     child.kill('SIGTERM');
     killTimer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   };
-  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   const exitCode = await new Promise<number>((resolve) => {
     child.once('error', () => resolve(2));
     child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 + 15 : 2)));

@@ -11,6 +11,7 @@ import { createDb, migrateLatest, type Db } from '../store/db';
 import { recordResult } from '../store/results.repository';
 import { archiveOf, claimSubmission, type Submission } from '../store/submissions.repository';
 import type { RunResult } from '../../results/types';
+import { WarmContainerServices, type WarmServiceLease } from '../../engine';
 import { runGrade, type GradeOutcome } from './run-grade';
 
 export interface WorkerOptions {
@@ -70,10 +71,13 @@ export async function startWorker(
   await sweepDeadWorkersFolders();
   const name = workerName();
   const stopping = new AbortController();
+  // Postgres kept across this worker's gradings, a fresh Redis container for each, one spare per slot.
+  const services = new WarmContainerServices({ spares: opts.concurrency });
+  services.warmUp();
   const lockMs = opts.lockMs ?? Number(process.env['SANDBOX_WORKER_LOCK_MS'] ?? 30_000);
   const worker = new Worker<GradeJobData>(
     QUEUE_NAME,
-    (job) => gradeJob(db, job, { ...opts, name }, stopping.signal),
+    (job) => gradeJob(db, job, { ...opts, name }, services, stopping.signal),
     {
       connection: redisConnection(opts.redisUrl, true),
       concurrency: opts.concurrency,
@@ -102,6 +106,7 @@ export async function startWorker(
       const drain = setTimeout(() => stopping.abort(), opts.drainMs ?? 120_000);
       await worker.close();
       clearTimeout(drain);
+      await services.stop();
       await db.destroy();
     },
   };
@@ -111,6 +116,7 @@ async function gradeJob(
   db: Db,
   job: Job<GradeJobData>,
   opts: WorkerOptions & { name: string },
+  services: WarmContainerServices,
   stopping: AbortSignal,
 ): Promise<string> {
   const submission = await claimSubmission(db, job.data.submissionId, opts.name);
@@ -138,16 +144,31 @@ async function gradeJob(
       return 'refused archive';
     }
     const started = performance.now();
-    const outcome: GradeOutcome = await runGrade(
-      {
-        workspace,
-        upToStep: submission.upToStep,
-        runtime: 'container',
-        timeoutSeconds: opts.gradeTimeoutSeconds ?? 600,
-        out: path.join(dir, 'result.json'),
-      },
-      stopping,
-    );
+    let lease: WarmServiceLease;
+    try {
+      lease = await services.take();
+    } catch (e) {
+      const message = `the worker's service containers: ${(e as Error).message}`;
+      if (!lastAttempt) throw new InfrastructureError(message);
+      await record(errorResult(submission, 'CONTAINERS_FAILED', message), 2, 0);
+      return 'error';
+    }
+    let outcome: GradeOutcome;
+    try {
+      outcome = await runGrade(
+        {
+          workspace,
+          upToStep: submission.upToStep,
+          runtime: 'container',
+          timeoutSeconds: opts.gradeTimeoutSeconds ?? 600,
+          out: path.join(dir, 'result.json'),
+        },
+        lease,
+        stopping,
+      );
+    } finally {
+      lease.release();
+    }
     const durationMs = performance.now() - started;
     if (stopping.aborted)
       throw new InfrastructureError('the worker stopped during the grading; it is graded again');

@@ -112,4 +112,24 @@ export function childrenOf(pid: number): number[] {
     .map(Number);
 }
 
+/** A worker's grading children (not the short-lived helpers its engine client may spawn). */
+function gradingChildren(pid: number): number[] {
+  return childrenOf(pid).filter((child) => {
+    try {
+      return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('grade-child');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The grading child(ren) of a worker, once it has one (it starts after the services are taken), then 1.5 s into the grading. */
+export async function gradingChildrenOf(pid: number, ms = 120_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  while (gradingChildren(pid).length === 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1500)); // well into the grading
+  return gradingChildren(pid);
+}
+
 export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(3).toString('hex')}`;
