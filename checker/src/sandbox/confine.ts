@@ -62,12 +62,12 @@ export function confinedCommand(c: Confinement, script: string): string[] {
   // The namespace's own loopback up (a build may serve itself on localhost); nothing else there.
   const loopback = c.offline && IP ? `${IP} link set lo up 2>/dev/null;` : '';
   const enter = `cd "$1" || exit 126; shift; exec ${drop}`;
-  // The confinement's own steps (the view's mounts, joining the cgroups): a failure is the
-  // checker's, recorded where only root writes, never the workspace's exit code to judge.
-  const cgroups = c.enterPrefix.replace(/; /g, ' && ');
+  // The confinement's own steps (the view's mounts, joining the cgroups, each of which exits 125
+  // on failure): a failure is the checker's, recorded where only root writes (the EXIT trap), never
+  // the workspace's exit code to judge. exec runs no trap, so a command that starts leaves no mark.
   const marker = shellQuote(setupFailureMarker(c.user.uid));
   const out = `${marker}.$$.out`;
-  const setup = `{ /bin/sh ${shellQuote(c.viewScript)} ${c.readOnlyRunDir ? 'app' : 'setup'} && ${loopback} ${cgroups} :; } > ${out} 2>&1 || { mv ${out} ${marker}; exit 125; }; rm -f ${out};`;
+  const setup = `trap "mv ${out} ${marker} 2>/dev/null" EXIT; { /bin/sh ${shellQuote(c.viewScript)} ${c.readOnlyRunDir ? 'app' : 'setup'} || exit 125; ${loopback} ${c.enterPrefix} :; } > ${out} 2>&1; trap - EXIT; rm -f ${out};`;
   // Landlock: no abstract unix socket of the machine either (abstract-sockets.ts), where the kernel can.
   const scope = scopeAbstractSockets().map(shellQuote).join(' ');
   const inner = `${setup} exec ${scope} ${CHROOT} ${shellQuote(VIEW_ROOT)} /bin/sh -c ${shellQuote(enter)} sandbox "$PWD" "$1"`;
