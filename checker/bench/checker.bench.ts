@@ -157,7 +157,11 @@ function phaseMedians(runs: CheckRun[]): Record<string, number> {
   return Object.fromEntries(names.map((n) => [n, median(runs.map((r) => r.timings[n] ?? 0))]));
 }
 
-/** A run's own database (template clone), private redis-server, two fault proxies and a mail sink, on the warm Postgres. */
+/**
+ * A run's own database and role, its own redis-server (both made ahead by the warm cluster: a run
+ * takes one of each), two fault proxies and a mail sink; runs back to back, so each dispose also
+ * waits for the spares its run started (the next run's).
+ */
 async function isolation(
   runs: number,
 ): Promise<{ setupMs: number[]; disposeMs: number[]; phases: Record<string, number> }> {
@@ -214,7 +218,8 @@ async function main(): Promise<void> {
     const results = {
       date: new Date().toISOString(),
       machine: machineLoad(loadBefore),
-      services: 'local, warm Postgres (sandbox services up), private redis-server per run',
+      services:
+        'local, warm Postgres (sandbox services up) with run databases and redis-servers made ahead, one of each per run',
       targets: TARGETS,
       course: {
         runs: courseRuns,
@@ -304,7 +309,7 @@ ${r.machine.cpus} cores, load average ${r.machine.loadAverageBefore.join(' / ')}
 | the same, \`--no-type-check\` (interleaved with the runs above) | ${r.editedStep.withoutTypeCheck.medianWallMs} ms | | |
 | one step re-checked, nothing changed (\`--step 1 --only\`, ${r.oneStep.runs} runs) | ${r.oneStep.medianWallMs} ms | ${TARGETS.stepMs} ms | ${verdict(r.oneStep.medianWallMs, TARGETS.stepMs)} |
 | \`sandbox next\` (${r.next.runs} runs; a bare \`node -e 0\` took ${r.next.bareNodeMedianWallMs} ms beside it) | ${r.next.medianWallMs} ms | ${TARGETS.nextMs} ms | ${verdict(r.next.medianWallMs, TARGETS.nextMs)} |
-| per-run isolation: database clone + redis-server + proxies + mail sink (${r.isolation.runs} runs) | ${r.isolation.medianSetupMs} ms (dispose ${r.isolation.medianDisposeMs} ms) | ${TARGETS.isolationMs} ms | ${verdict(r.isolation.medianSetupMs, TARGETS.isolationMs)} |
+| per-run isolation: own database and role + own redis-server (made ahead) + proxies + mail sink (${r.isolation.runs} runs back to back) | ${r.isolation.medianSetupMs} ms (dispose ${r.isolation.medianDisposeMs} ms, making the next run's spares included) | ${TARGETS.isolationMs} ms | ${verdict(r.isolation.medianSetupMs, TARGETS.isolationMs)} |
 
 Grades of the course runs: ${r.course.grades.join('; ')}. After an edit: ${r.editedStep.grades.join('; ')}.
 

@@ -35,7 +35,7 @@ export interface ContainerServices {
   readonly runId: string;
   /** Superuser URL reachable from the host (per-run databases and roles are created on it). */
   readonly databaseUrl: string;
-  /** Redis URL reachable from the host (per-run isolation by db index, as in local mode). */
+  /** Redis URL reachable from the host (a db index per run; used only where no redis-server is installed: runner/session.ts). */
   readonly redisUrl: string;
   readonly images: SandboxImages;
   /** Container ids, for tests and diagnostics. */
