@@ -150,6 +150,8 @@ describe('a learner walks through the course with the sandbox CLI', () => {
       }));
       expect(graded).toEqual([{ slug: step.slug, status: 'pass', failing: [] }]);
       expect(passed.code).toBe(0);
+      // Built by esbuild, which checks no types: every state is also type-correct (tsc --noEmit).
+      expect(passed.result.typeCheck).toMatchObject({ status: 'pass', errorCount: 0 });
       const solution = sandbox('solution', '--workspace', workspace, '--step', String(step.number));
       expect(solution.code).toBe(0);
       expect(solution.stdout).toContain(`Reference change for step ${step.number}: ${step.title}`);

@@ -249,7 +249,10 @@ export async function buildContained(s: ContainedSetup): Promise<void> {
  * its limits and time limit). Undefined when the workspace has no TypeScript
  * or no tsconfig.json. The same sources (build key) are not type-checked twice.
  */
-export async function typeCheckContained(s: ContainedSetup): Promise<TypeCheckResult | undefined> {
+export async function typeCheckContained(
+  s: ContainedSetup,
+  signal: AbortSignal,
+): Promise<TypeCheckResult | undefined> {
   if (!canTypeCheck(s.ws)) return undefined;
   const sandbox = s.sandbox({ readOnly: true }); // tsc writes only its incremental state, to /tmp
   try {
@@ -259,7 +262,7 @@ export async function typeCheckContained(s: ContainedSetup): Promise<TypeCheckRe
       env: sandboxEnv(sandbox, s.ws.dir),
       buildInfoFile: path.join(sandbox.tmp ?? s.ws.dir, 'tsbuildinfo'),
       sandbox,
-      ...(s.signal ? { signal: s.signal } : {}),
+      signal,
     });
   } finally {
     sandbox.dispose();

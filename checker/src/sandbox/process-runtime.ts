@@ -66,7 +66,7 @@ function runAsRunUser(
   let runWs: Workspace | undefined;
   let bound: { services: Services; vars: RunVariables } | undefined;
   let viewScript = '';
-  let typeChecked: Promise<TypeCheckResult | undefined> | undefined;
+  const typeChecked = backgroundTypeCheck(hooks);
   const sandbox = (offline = false, readOnly = !offline): AppSandbox => {
     if (!user || !runDir) throw new Error('the run has no sandbox yet');
     // Setup (install scripts, the build) writes into the run dir; the app and the type check only
@@ -114,10 +114,10 @@ function runAsRunUser(
         ...(hooks.signal ? { signal: hooks.signal } : {}),
       };
       await timed(hooks.onTiming, 'setup.install', () => installContained(setup));
-      if (hooks.typeCheck) typeChecked = inBackground(hooks, () => typeCheckContained(setup));
+      typeChecked.start((signal) => typeCheckContained(setup, signal));
       await timed(hooks.onTiming, 'setup.build', () => buildContained(setup));
     },
-    typeCheck: () => typeChecked ?? Promise.resolve(undefined),
+    typeCheck: typeChecked.result,
     async connect(services, vars) {
       bound = { services, vars };
       const ports = [services.appDatabaseUrl, services.appRedisUrl, services.mail.url]
@@ -143,6 +143,7 @@ function runAsRunUser(
     },
     env: (primary) => (bound ? appEnv(bound.services, primary.port, bound.vars) : {}),
     async dispose() {
+      await typeChecked.stop();
       for (const step of cleanups.splice(0).reverse())
         await Promise.resolve(step()).catch(() => undefined);
       if (user) releaseRunUser(user); // kills whatever the uid still runs
@@ -161,20 +162,19 @@ function runAsChecker(
 ): AppRuntime {
   const cleanups: (() => Promise<void>)[] = [];
   let bound: { services: Services; vars: RunVariables } | undefined;
-  let typeChecked: Promise<TypeCheckResult | undefined> | undefined;
+  const typeChecked = backgroundTypeCheck(hooks);
   return {
     description,
     async prepare() {
       await timed(hooks.onTiming, 'setup.install', () =>
         installDependencies(ws, hooks.onProgress, hooks.signal),
       );
-      if (hooks.typeCheck)
-        typeChecked = inBackground(hooks, () => typeCheckIfNeeded(ws, hooks.signal));
+      typeChecked.start((signal) => typeCheckIfNeeded(ws, signal));
       await timed(hooks.onTiming, 'setup.build', () =>
         buildIfNeeded(ws, hooks.onProgress, hooks.signal),
       );
     },
-    typeCheck: () => typeChecked ?? Promise.resolve(undefined),
+    typeCheck: typeChecked.result,
     async connect(services, vars) {
       bound = { services, vars };
     },
@@ -195,25 +195,44 @@ function runAsChecker(
     },
     env: (primary) => (bound ? appEnv(bound.services, primary.port, bound.vars) : {}),
     async dispose() {
+      await typeChecked.stop();
       for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
     },
   };
 }
 
 /**
- * Starts the type check once the dependencies are in, beside the build, the app's start and the
- * checks (it decides nothing, so nothing waits for it but the report). Never rejects.
+ * The type check (hooks.typeCheck) that prepare() starts once the dependencies are in, beside the
+ * build, the app's start and the checks: it decides nothing, so nothing waits for it but the
+ * report. stop() (dispose) ends it and waits until it has: a run that ends early reports none and
+ * leaves no tsc behind. result() never rejects.
  */
-function inBackground(
-  hooks: RuntimeHooks,
-  work: () => Promise<TypeCheckResult | undefined>,
-): Promise<TypeCheckResult | undefined> {
-  return timed(hooks.onTiming, 'typecheck', work).catch((e: unknown): TypeCheckResult => ({
-    status: 'error',
-    errorCount: 0,
-    errors: [],
-    message: `the type check could not run: ${e instanceof Error ? e.message : String(e)}`,
-    durationMs: 0,
-    cached: false,
-  }));
+function backgroundTypeCheck(hooks: RuntimeHooks): {
+  start(work: (signal: AbortSignal) => Promise<TypeCheckResult | undefined>): void;
+  result(): Promise<TypeCheckResult | undefined>;
+  stop(): Promise<void>;
+} {
+  const stopped = new AbortController();
+  const signal = hooks.signal ? AbortSignal.any([hooks.signal, stopped.signal]) : stopped.signal;
+  let running: Promise<TypeCheckResult | undefined> | undefined;
+  return {
+    start(work) {
+      if (!hooks.typeCheck || stopped.signal.aborted) return;
+      running = timed(hooks.onTiming, 'typecheck', () => work(signal)).catch(
+        (e: unknown): TypeCheckResult => ({
+          status: 'error',
+          errorCount: 0,
+          errors: [],
+          message: `the type check could not run: ${e instanceof Error ? e.message : String(e)}`,
+          durationMs: 0,
+          cached: false,
+        }),
+      );
+    },
+    result: () => running ?? Promise.resolve(undefined),
+    async stop() {
+      stopped.abort();
+      await running;
+    },
+  };
 }

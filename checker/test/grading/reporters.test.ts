@@ -47,4 +47,41 @@ describe('reporters on a real result', () => {
     ]);
     expect(gs.tests[2]?.output).toContain('Hint: Brew tea at GET /teapot.');
   });
+
+  it('pretty: type errors under the steps, the first 5 with file:line:column, escaped, never in the score', () => {
+    const errors = Array.from({ length: 10 }, (_, i) => ({
+      file: i === 0 ? 'src/\u001b[2Jevil.ts' : `src/f${i}.ts`,
+      line: i + 1,
+      column: 3,
+      code: 'TS2322',
+      message: `Type 'string' is not assignable to type 'number'.\n  more about error ${i}`,
+    }));
+    const text = formatPretty(
+      {
+        ...result,
+        typeCheck: { status: 'fail', errorCount: 12, errors, durationMs: 900, cached: false },
+      },
+      { color: false },
+    );
+    expect(text).toContain(
+      'Type check (tsc --noEmit, not graded): 12 errors; your app was graded on what it does.',
+    );
+    expect(text).toContain(
+      "  src/f1.ts:2:3 TS2322 Type 'string' is not assignable to type 'number'.",
+    );
+    expect(text).toContain('    more about error 1');
+    expect(text).toContain('src/f4.ts:5:3');
+    expect(text).not.toContain('src/f5.ts');
+    expect(text).toContain('  7 more: run `npm run typecheck` in your workspace to see them all.');
+    expect(text).not.toContain('\u001b[2J');
+    expect(text).toContain('2 passed, 1 failed · score 3/6');
+    const passed = formatPretty(
+      {
+        ...result,
+        typeCheck: { status: 'pass', errorCount: 0, errors: [], durationMs: 0, cached: true },
+      },
+      { color: false },
+    );
+    expect(passed).toContain('Type check (tsc --noEmit, not graded): no errors.');
+  });
 });
