@@ -9,7 +9,13 @@ import { defaultStepsDir } from '../../src/runner/steps';
 import { recordResult } from '../../src/cohort/store/results.repository';
 import { submissionById } from '../../src/cohort/store/submissions.repository';
 import { ARTIFACTS, launchBrowser } from './support/browser';
-import { joinAs, mentorWithCohort, startTestService, type TestService } from './support/service';
+import {
+  joinAs,
+  json,
+  mentorWithCohort,
+  startTestService,
+  type TestService,
+} from './support/service';
 
 // The mentor dashboard in Debian's Chromium, against a real cohort service (Postgres, Redis):
 // data is seeded through the store; learners use the real CLI (join, submit, status); nothing
@@ -269,6 +275,30 @@ describe('the mentor dashboard in a browser', () => {
     expect(results.score).toBe(36);
     expect(results.tests.length).toBeGreaterThan(0);
   });
+
+  it('closes the invite from the cohort page (joining with the code is refused), then opens it with a new code', async () => {
+    await page.goto(`${service.url}/dashboard/cohorts/${mentorA.cohortId}`);
+    const meta = page.locator('p.meta');
+    const oldCode = (await meta.locator('code').innerText()).trim();
+    await page.getByRole('button', { name: 'Close the invite' }).click();
+    await page.waitForURL(`**/dashboard/cohorts/${mentorA.cohortId}`);
+    await expect(meta.innerText()).resolves.toContain('Invite closed: nobody can join');
+    const refused = await json(service.url, 'POST', '/api/join', {
+      body: { code: oldCode, name: 'Late' },
+    });
+    expect(refused.status).toBe(404); // as for a code that never existed
+    await page.getByRole('button', { name: 'Open with a new code' }).click();
+    await page.waitForURL(`**/dashboard/cohorts/${mentorA.cohortId}`);
+    const newCode = (await meta.locator('code').innerText()).trim();
+    expect(newCode).not.toBe(oldCode);
+    const joined = await joinAs(service, newCode, 'Late');
+    expect(joined.token).toBeTruthy();
+    const old = await json(service.url, 'POST', '/api/join', {
+      body: { code: oldCode, name: 'X' },
+    });
+    expect(old.status).toBe(refused.status);
+    mentorA.inviteCode = newCode; // the tests below join with it
+  });
 });
 
 describe('who may open the dashboard', () => {
@@ -312,6 +342,11 @@ describe('who may open the dashboard', () => {
       { form: { message: 'hi' }, headers: { 'x-csrf-token': await csrfOf(p) } },
     );
     expect(note.status()).toBe(404);
+    const invite = await p.request.post(
+      `${service.url}/dashboard/cohorts/${mentorA.cohortId}/invite`,
+      { form: { state: 'closed' }, headers: { 'x-csrf-token': await csrfOf(p) } },
+    );
+    expect(invite.status()).toBe(404);
     await other?.close();
     if (!other) {
       await ctx.clearCookies();

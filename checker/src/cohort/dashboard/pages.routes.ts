@@ -8,6 +8,7 @@ import {
   cohortOfMentor,
   cohortsOfMentor,
   createCohort,
+  setInvite,
   type Cohort,
 } from '../store/cohorts.repository';
 import { learnerCounts } from '../store/dashboard.repository';
@@ -105,6 +106,16 @@ export function pageRoutes(deps: CohortDeps, csrfToken: (req: Request) => string
         </tbody>
       </table>`.value,
     );
+  });
+
+  // Close the invite code (nobody joins with it any more), or open the cohort again with a fresh code.
+  router.post('/cohorts/:cohortId/invite', async (req, res) => {
+    const cohort = await myCohort(req);
+    const state = field(req, 'state');
+    if (state !== 'open' && state !== 'closed')
+      throw new CohortError(400, 'VALIDATION_FAILED', 'The invite is either open or closed.');
+    await setInvite(db, cohort.id, state === 'open');
+    res.redirect(303, `/dashboard/cohorts/${cohort.id}`);
   });
 
   router.get('/cohorts/:cohortId/export.csv', async (req, res) => {

@@ -83,11 +83,25 @@ export function gridPage(o: {
     live: { events: `/dashboard/live/cohorts/${cohort.id}/events` },
     body: html`<h1>${cohort.name}</h1>
       <p class="meta">
-        Invite code <code>${cohort.inviteCode}</code> · ${grid.total}
-        learner${grid.total === 1 ? '' : 's'} ·
+        ${
+          cohort.inviteOpen
+            ? html`Invite code <code>${cohort.inviteCode}</code>`
+            : html`Invite closed: nobody can join`
+        }
+        · ${grid.total} learner${grid.total === 1 ? '' : 's'} ·
         <a href="${base}/hard">Where the course is hard</a> ·
         <a href="${base}/export.csv" download>Export the grid (CSV)</a>
       </p>
+      <form method="post" action="${base}/invite" class="inline invite">
+        <input type="hidden" name="_csrf" value="${o.csrfToken}" />
+        ${
+          cohort.inviteOpen
+            ? html`<input type="hidden" name="state" value="closed" />
+                <button type="submit">Close the invite</button>`
+            : html`<input type="hidden" name="state" value="open" />
+                <button type="submit">Open with a new code</button>`
+        }
+      </form>
       <form method="get" action="${base}" class="filters" aria-label="Sort and filter">
         <label for="sort">Sort by</label>
         <select id="sort" name="sort">
@@ -151,7 +165,7 @@ export function gridPage(o: {
                 grid.lines.length === 0
                   ? html`<tr>
                       <td colspan="${grid.steps.length + 4}">
-                        ${grid.total === 0 ? html`No learner yet: they join with <code>npx sandbox join ${cohort.inviteCode} --server URL</code>.` : 'No learner matches the filter.'}
+                        ${grid.total > 0 ? 'No learner matches the filter.' : cohort.inviteOpen ? html`No learner yet: they join with <code>npx sandbox join ${cohort.inviteCode} --server URL</code>.` : 'No learner yet, and the invite is closed.'}
                       </td>
                     </tr>`
                   : grid.lines.map((l) => learnerRow(cohort.id, grid.steps, l, now))
