@@ -27,6 +27,11 @@ export interface CheckMeta {
    * again alone.
    */
   concurrent?: boolean;
+  /**
+   * true: the check leaves the primary app stopped (it runs alone). It runs after every other
+   * check that runs alone, so the app is not restarted for nothing.
+   */
+  stopsApp?: boolean;
 }
 
 /** One HTTP request as sent, kept so failures can show it. */

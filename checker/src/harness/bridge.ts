@@ -40,10 +40,10 @@ export interface RunBridge {
   /**
    * Runs a check's work when its turn comes (runner/scheduler.ts): concurrent checks first,
    * beside each other, the longest time limit first; then the others alone, in registration
-   * order. Rejects when the clean-up owed by the checks before it failed.
+   * order, those that stop the app last. Rejects when the clean-up owed by the checks before it failed.
    */
   schedule<T>(
-    check: { concurrent: boolean; timeoutMs: number },
+    check: { concurrent: boolean; timeoutMs: number; stopsApp: boolean },
     work: () => Promise<T>,
   ): Promise<T>;
   /** Runs a check's work again, alone, before any waiting check (a concurrent check that did not pass). */

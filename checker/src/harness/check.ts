@@ -34,7 +34,9 @@ export function check(name: string, meta: CheckMeta, fn: () => Promise<void>): v
     name,
     async () => {
       let outcome = await bridge
-        .schedule({ concurrent, timeoutMs }, () => admitted(bridge, fn, timeoutMs, concurrent))
+        .schedule({ concurrent, timeoutMs, stopsApp: meta.stopsApp === true }, () =>
+          admitted(bridge, fn, timeoutMs, concurrent),
+        )
         .catch(notRun);
       // A failure seen beside other checks may be theirs (an app they crashed or wedged): only a
       // check running alone gives a failing verdict, as in a serial run.

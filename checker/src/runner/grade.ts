@@ -187,7 +187,10 @@ function startChecks(
     order: steps.flatMap((s) => s.checkFiles),
     beforeCheck: coalesced(async () => run?.ensureAppRunning?.()),
     afterCheck,
-    schedule: (check, work) => scheduler.schedule(check.concurrent, work, check.timeoutMs),
+    schedule: (check, work) =>
+      scheduler.schedule(check.concurrent, work, check.concurrent ? check.timeoutMs : 0, {
+        last: check.stopsApp,
+      }),
     retryAlone: (work) => scheduler.retryAlone(work),
     stopReason: () => cancelled ?? stop.reason(),
     register: (check) => {

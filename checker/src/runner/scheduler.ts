@@ -2,8 +2,8 @@
  * Admits checks once every check of the run has been queued: first every concurrent check, side
  * by side (at most `limit` at once), the highest `rank` first (the checks' time limits: those
  * that wait longest start first, so their waits overlap the others), in registration order among
- * equals; then every other check, alone, in registration order: it waits until the checks before
- * it have finished and holds back the ones after it. Nothing then waits in the middle of the run
+ * equals; then every other check, alone, in registration order (those queued `last` after the
+ * others): it waits until the checks before it have finished and holds back the ones after it. Nothing then waits in the middle of the run
  * for a check that must run alone, and the checks that disturb the app (stop a service, kill it)
  * come after the others. With a limit of 1 every check runs alone, in that same order: the
  * serial run. Concurrent checks leave their
@@ -38,19 +38,24 @@ export class CheckScheduler {
     this.admitNext();
   }
 
-  schedule<T>(concurrent: boolean, work: () => Promise<T>, rank = 0): Promise<T> {
+  schedule<T>(
+    concurrent: boolean,
+    work: () => Promise<T>,
+    rank = 0,
+    opts: { last?: boolean } = {},
+  ): Promise<T> {
     this.queued += 1;
-    return this.run(this.waiting, { concurrent, rank }, work);
+    return this.run(this.waiting, { concurrent, rank, last: opts.last === true }, work);
   }
 
   /** Runs `work` alone as soon as the checks running now have finished, before any waiting check. */
   retryAlone<T>(work: () => Promise<T>): Promise<T> {
-    return this.run(this.retries, { concurrent: false, rank: 0 }, work);
+    return this.run(this.retries, { concurrent: false, rank: 0, last: false }, work);
   }
 
   private async run<T>(
     queue: Waiter[],
-    order: Pick<Waiter, 'concurrent' | 'rank'>,
+    order: Pick<Waiter, 'concurrent' | 'rank' | 'last'>,
     work: () => Promise<T>,
   ): Promise<T> {
     await new Promise<void>((admit, refuse) => {
@@ -86,7 +91,7 @@ export class CheckScheduler {
     }
   }
 
-  /** Where the next check to admit sits in `queue` (-1: none yet): a retry in order; else the concurrent check of highest rank, then the first other one. */
+  /** Where the next check to admit sits in `queue` (-1: none yet): a retry in order; else the concurrent check of highest rank, then the first other one not queued `last`, then the first one. */
   private nextIn(queue: Waiter[]): number {
     if (queue.length === 0) return -1;
     if (queue === this.retries) return 0;
@@ -95,7 +100,9 @@ export class CheckScheduler {
     queue.forEach((w, i) => {
       if (w.concurrent && (best < 0 || w.rank > queue[best]!.rank)) best = i;
     });
-    return best >= 0 ? best : 0;
+    if (best >= 0) return best;
+    const notLast = queue.findIndex((w) => !w.last);
+    return notLast >= 0 ? notLast : 0;
   }
 
   private settleThenAdmit(): void {
@@ -119,6 +126,8 @@ interface Waiter {
   concurrent: boolean;
   /** Among concurrent checks, the higher is admitted first. */
   rank: number;
+  /** Among the others, admitted after those not `last`. */
+  last: boolean;
   admit: () => void;
   refuse: (e: Error) => void;
 }

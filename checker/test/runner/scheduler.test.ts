@@ -72,6 +72,23 @@ describe('CheckScheduler', () => {
     expect(log).toEqual(['b+', 'b-', 'd+', 'd-', 'a+', 'a-', 'c+', 'c-']);
   });
 
+  it('runs the checks queued last after every other check that runs alone', async () => {
+    const log: string[] = [];
+    const scheduler = new CheckScheduler(4, async () => undefined, { total: () => 3 });
+    const checks = ['s', 'x', 'y'].map((n) => tracked(log, n));
+    const runs = [
+      scheduler.schedule(false, checks[0]!.work, 0, { last: true }),
+      scheduler.schedule(false, checks[1]!.work),
+      scheduler.schedule(false, checks[2]!.work),
+    ];
+    for (const name of ['x', 'y', 's']) {
+      await turn();
+      checks[['s', 'x', 'y'].indexOf(name)]!.finish();
+    }
+    await Promise.all(runs);
+    expect(log).toEqual(['x+', 'x-', 'y+', 'y-', 's+', 's-']);
+  });
+
   it('admits nothing before every check of the run is queued', async () => {
     const log: string[] = [];
     const scheduler = new CheckScheduler(4, async () => undefined, { total: () => 2 });
