@@ -8,7 +8,7 @@
 // Writes bench/results/cohort.{json,md}. Needs `npm run build` (workers run the built CLI) and the container engine.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
@@ -43,7 +43,19 @@ interface Phase {
   overheadP50Ms: number;
   statuses: Record<string, number>;
   attempts: number;
+  /** Attempts past the first: infrastructure failures retried, or jobs whose lock expired under load. */
+  retries: number;
+  /** CPU time of the whole machine over the phase, per submission (other work on the machine included). */
+  machineCpuSecondsPerSubmission: number;
   load1: number[];
+}
+
+/** CPU-seconds the whole machine has spent (all cores; /proc/stat, USER_HZ = 100). */
+function machineCpuSeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1);
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait.
+  const busy = fields.slice(0, 8).map(Number);
+  return (busy[0]! + busy[1]! + busy[2]! + busy[5]! + busy[6]! + busy[7]!) / 100;
 }
 
 const percentile = (xs: number[], p: number): number => {
@@ -110,6 +122,7 @@ async function phase(
   const loadTimer = setInterval(() => load1.push(os.loadavg()[0]!), 10_000);
   const ids: string[] = [];
   const uploads: number[] = [];
+  const cpuBefore = machineCpuSeconds();
   const started = performance.now();
   try {
     for (let i = 0; i < count; i++) {
@@ -164,6 +177,7 @@ async function phase(
     );
   }
   const wallMs = performance.now() - started;
+  const cpuSeconds = machineCpuSeconds() - cpuBefore;
   const rows = (await service
     .db('submissions as s')
     .join('results as r', 'r.submission_id', 's.id')
@@ -204,6 +218,8 @@ async function phase(
     overheadP50Ms: uploadP50 + workerP50,
     statuses,
     attempts: rows.reduce((a, r) => a + r.attempts, 0),
+    retries: rows.reduce((a, r) => a + r.attempts, 0) - rows.length,
+    machineCpuSecondsPerSubmission: Math.round((cpuSeconds / count) * 10) / 10,
     load1,
   };
 }
@@ -279,14 +295,14 @@ async function main(): Promise<void> {
         .map(([k, v]) => `${v} ${k}`)
         .join(
           ', ',
-        )} | ${p.attempts} | ${p.load1.length ? `${Math.min(...p.load1).toFixed(1)}-${Math.max(...p.load1).toFixed(1)}` : '-'} |`;
+        )} | ${p.attempts} (${p.retries} retried) | ${p.machineCpuSecondsPerSubmission} | ${p.load1.length ? `${Math.min(...p.load1).toFixed(1)}-${Math.max(...p.load1).toFixed(1)}` : '-'} |`;
     const md = [
       '# Cohort grading benchmark',
       '',
-      `\`npm run bench:cohort${count !== 40 ? ` -- --submissions ${count}` : ''}\`, ${report.at}, ${report.cores} cores. ${count} submissions of the course states 0-9 (state N graded up to step N+1), each from its own learner, through \`sandbox serve\` (machine Postgres and Redis) and \`sandbox worker\` processes in the container runtime. Two workers ran first, so one worker had the warmer image cache.`,
+      `\`npm run bench:cohort${count !== 40 ? ` -- --submissions ${count}` : ''}\`, ${report.at}, ${report.cores} cores. ${count} submissions of the course states 0-9 (state N graded up to step N+1), each from its own learner with a file of its own (so no workspace image is reused, as in a real cohort), through \`sandbox serve\` (machine Postgres and Redis) and \`sandbox worker\` processes in the container runtime. Two workers ran first, so one worker had the warmer image cache. Machine CPU-s counts everything the machine ran during the phase (other work included): on a quiet machine, what one grading costs.`,
       '',
-      '| workers | all graded in | throughput | latency p50 | latency p95 | overhead p50 (upload+store+queue + worker outside grading) | results | attempts | load (1 min) |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| workers | all graded in | throughput | latency p50 | latency p95 | overhead p50 (upload+store+queue + worker outside grading) | results | attempts | machine CPU-s per submission | load (1 min) |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       line(one),
       line(two),
       '',
