@@ -69,7 +69,30 @@ export async function cloneTemplate(
     await ensureTemplate(admin);
     await create();
   });
+  // The template too (idempotent: a template made by an older checker was open): a run's role that
+  // connects to it could plant large objects every later clone inherits, or hold a connection that
+  // makes every later clone fail ("source database is being accessed by other users").
   await admin.query(`REVOKE ALL ON DATABASE ${ident(name)} FROM PUBLIC`);
+  await closeTemplate(admin);
+}
+
+/**
+ * No privilege for PUBLIC on the template either (a template made by an older checker was open):
+ * a run's role that connected to it could plant large objects every later clone inherits, or hold
+ * a connection that makes every later clone fail ("source database is being accessed by other
+ * users"). Only when still open, and a concurrent revoker's "tuple concurrently updated" is fine.
+ */
+async function closeTemplate(admin: Client): Promise<void> {
+  const { rows } = await admin.query<{ open: boolean }>(
+    `SELECT datacl IS NULL OR array_to_string(datacl, ',') ~ '(^|,)=' AS open FROM pg_database WHERE datname = $1`,
+    [TEMPLATE],
+  );
+  if (!rows[0]?.open) return;
+  await admin
+    .query(`REVOKE ALL ON DATABASE ${ident(TEMPLATE)} FROM PUBLIC`)
+    .catch((e: { code?: string }) => {
+      if (e.code !== 'XX000') throw e;
+    });
 }
 
 /**
