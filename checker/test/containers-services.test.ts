@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { connectAs } from './support/connect-as';
 import { prepareRun } from '../src/runner/session';
 import { createRunDatabase } from '../src/services/run-database';
 import { writeTinyApp } from './support/tiny-app';
@@ -111,33 +112,6 @@ describe('two runs on the process’s service containers', () => {
     }
   }, 240_000);
 });
-
-/** Connects as `user` to `database` on the server of `adminUrl`; the error code when refused. */
-async function connectAs(
-  adminUrl: string,
-  user: string,
-  password: string,
-  database: string,
-): Promise<string> {
-  const u = new URL(adminUrl);
-  const client = new Client({
-    host: u.hostname,
-    port: Number(u.port),
-    user,
-    password,
-    database,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
-    return `connected to ${rows[0]!.db}`;
-  } catch (e) {
-    return `refused: ${(e as { code?: string }).code}`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 async function redisKeys(url: string): Promise<string[]> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
