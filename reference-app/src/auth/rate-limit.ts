@@ -13,28 +13,35 @@ export interface LoginRateLimiter {
 
 /**
  * At most 5 login attempts per email and IP per 60 s, counted in Redis so every instance shares
- * the budget. While Redis is away, each instance keeps counting in memory instead of failing open.
+ * the budget. Each instance also counts every attempt it sees in memory, and decides by that count
+ * when Redis does not answer (away, or slower than the client's timeout): never fail open, and
+ * never a budget of 5 in Redis plus 5 more in memory when only some answers time out.
  */
 export function createLoginRateLimiter(redis: Redis, keyPrefix = 'rl:login'): LoginRateLimiter {
   const limits = { points: LOGIN_ATTEMPTS, duration: LOGIN_WINDOW_SECONDS, keyPrefix };
-  const limiter = new RateLimiterRedis({
+  const shared = new RateLimiterRedis({
     ...limits,
     storeClient: redis,
     rejectIfRedisNotReady: true,
-    insuranceLimiter: new RateLimiterMemory(limits),
   });
+  const local = new RateLimiterMemory(limits);
   return {
     async consume(email, ip) {
-      try {
-        await limiter.consume(`${email.trim().toLowerCase()}|${ip}`);
-        return { allowed: true };
-      } catch (rejection) {
-        if (!(rejection instanceof RateLimiterRes)) throw rejection;
-        return {
-          allowed: false,
-          retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
-        };
-      }
+      const key = `${email.trim().toLowerCase()}|${ip}`;
+      const [inRedis, inMemory] = await Promise.allSettled([
+        shared.consume(key),
+        local.consume(key),
+      ]);
+      const redisDecided =
+        inRedis.status === 'fulfilled' || inRedis.reason instanceof RateLimiterRes;
+      const decision = redisDecided ? inRedis : inMemory;
+      if (decision.status === 'fulfilled') return { allowed: true };
+      const rejection: unknown = decision.reason;
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      return {
+        allowed: false,
+        retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
+      };
     },
   };
 }
