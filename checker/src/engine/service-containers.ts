@@ -434,7 +434,8 @@ async function pingPostgres(url: string): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } finally {
-    await client.end().catch(() => undefined);
+    // Not awaited: end() waits for the server's close, which a worker once waited on for good.
+    void client.end().catch(() => undefined);
   }
 }
 
@@ -453,11 +454,26 @@ async function pingRedis(url: string): Promise<void> {
   }
 }
 
-const answers = (url: string, ping: (url: string) => Promise<void>): Promise<boolean> =>
-  ping(url).then(
-    () => true,
-    () => false,
-  );
+/** How long a health probe may take: a peer that accepted the connection but never answers is down. */
+const PROBE_MS = 10_000;
+
+async function answers(url: string, ping: (url: string) => Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), PROBE_MS);
+  });
+  try {
+    return await Promise.race([
+      ping(url).then(
+        () => true,
+        () => false,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Asked this many times (a second apart) before the shared Postgres is restarted: other gradings' databases live on it, so one slow answer under load is not death. */
 const PING_TRIES = 3;
