@@ -81,6 +81,17 @@ describe('container runtime: a hostile submission is contained', () => {
     await app.remove();
   });
 
+  it('restarts an app at the same address (its URL stays valid for the clients that hold it)', async () => {
+    const app = runtime.createApp();
+    await app.start();
+    const url = app.url;
+    await app.kill();
+    await app.start();
+    expect(app.url).toBe(url);
+    expect(await getJson(app, '/health')).toEqual({ status: 'ok', uid: 10001 });
+    await app.remove();
+  });
+
   it('refuses writes outside /tmp (read-only root filesystem, workspace included)', async () => {
     const app = runtime.createApp();
     await app.start();

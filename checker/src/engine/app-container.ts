@@ -7,6 +7,7 @@ import { LogBuffer } from '../app/log-buffer';
 import { settleWithin } from '../app/settle-within';
 import { READY_TIMEOUT_MS, waitUntilReady } from '../runtime/readiness';
 import { containerExit, killContainer, STOPS_BY_SIGKILL } from './container-exit';
+import { engineKind } from './engine-kind';
 import { runLabels } from './labels';
 import { describeLimits, hostLimits, type ContainerLimits } from './limits';
 
@@ -96,7 +97,7 @@ export class ContainerApp {
           }
         : {}),
       HostConfig: {
-        ...hostLimits(limits.memoryBytes, limits),
+        ...hostLimits(limits.memoryBytes, limits, await engineKind(this.docker)),
         NetworkMode: this.opts.network,
         ReadonlyRootfs: true,
         Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },

@@ -1,3 +1,5 @@
+import { logConfig, type EngineKind } from './engine-kind';
+
 /** Limits of the learner's containers (override with SANDBOX_CONTAINER_* variables). */
 export interface ContainerLimits {
   memoryBytes: number;
@@ -36,8 +38,12 @@ export function describeLimits(l: ContainerLimits): string {
   return `memory ${Math.round(l.memoryBytes / 1048576)} MB, ${l.cpus} CPU, ${l.pids} pids, read-only root, no network but its services`;
 }
 
-/** The HostConfig limits every learner container gets. */
-export function hostLimits(memoryBytes: number, l: ContainerLimits): Record<string, unknown> {
+/** The HostConfig limits every learner container gets, its log capped in the engine's own driver. */
+export function hostLimits(
+  memoryBytes: number,
+  l: ContainerLimits,
+  kind: EngineKind,
+): Record<string, unknown> {
   return {
     Memory: memoryBytes,
     MemorySwap: memoryBytes,
@@ -45,6 +51,6 @@ export function hostLimits(memoryBytes: number, l: ContainerLimits): Record<stri
     PidsLimit: l.pids,
     CapDrop: ['ALL'],
     SecurityOpt: ['no-new-privileges'],
-    LogConfig: { Type: 'k8s-file', Config: { 'max-size': '1mb' } },
+    LogConfig: logConfig(kind),
   };
 }

@@ -14,10 +14,47 @@ export interface SandboxNetwork {
   remove(): Promise<void>;
 }
 
+interface Ipam {
+  Subnet: string;
+  Gateway: string;
+}
+
+async function create(
+  docker: Dockerode,
+  name: string,
+  runId: string,
+  internal: boolean,
+  ipam?: Ipam,
+): Promise<{ network: Dockerode.Network; ipam: Ipam | undefined }> {
+  const network = await docker.createNetwork({
+    Name: name,
+    Internal: internal,
+    Labels: runLabels(runId),
+    CheckDuplicate: true,
+    ...(ipam ? { IPAM: { Driver: 'default', Config: [ipam] } } : {}),
+  });
+  const info = (await network.inspect()) as {
+    IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] };
+  };
+  const config = info.IPAM?.Config?.[0];
+  return {
+    network,
+    ipam:
+      config?.Subnet && config.Gateway
+        ? { Subnet: config.Subnet, Gateway: config.Gateway }
+        : undefined,
+  };
+}
+
 /**
  * A network of the run. `internal` (the app's): no route out; otherwise (the dependency stage's):
  * a route to the registry, and to no private or link-local address. Either way the host itself
  * is firewalled from it.
+ *
+ * Its subnet is the one the engine picks, then given back to it explicitly (the network is created
+ * again with it): Docker accepts a container's fixed address (an app restarted at its address,
+ * app-container.ts) only on a network whose subnet was configured ("user specified IP address is
+ * supported only when connecting to networks with user configured subnets"); Podman either way.
  */
 export async function createNetwork(
   docker: Dockerode,
@@ -25,24 +62,22 @@ export async function createNetwork(
   runId: string,
   opts: { internal: boolean },
 ): Promise<SandboxNetwork> {
-  const network = await docker.createNetwork({
-    Name: name,
-    Internal: opts.internal,
-    Labels: runLabels(runId),
-    CheckDuplicate: true,
-  });
-  const info = (await network.inspect()) as {
-    IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] };
-  };
-  const config = info.IPAM?.Config?.[0];
-  if (!config?.Subnet || !config.Gateway) {
-    await network.remove().catch(() => undefined);
-    throw new SetupError(
-      'checker',
-      'NETWORK',
-      `the container network ${name} has no subnet/gateway`,
+  let pinned: { network: Dockerode.Network; ipam: Ipam } | undefined;
+  let failure = 'it has no subnet/gateway';
+  for (let attempt = 0; attempt < 3 && !pinned; attempt++) {
+    const probe = await create(docker, name, runId, opts.internal);
+    await probe.network.remove().catch(() => undefined);
+    const ipam = probe.ipam;
+    if (!ipam) break;
+    // Another network may take that subnet in between: then ask the engine for a subnet again.
+    await create(docker, name, runId, opts.internal, ipam).then(
+      (c) => (pinned = { network: c.network, ipam }),
+      (e: Error) => (failure = e.message),
     );
   }
+  if (!pinned)
+    throw new SetupError('checker', 'NETWORK', `the container network ${name}: ${failure}`);
+  const { network, ipam: config } = pinned;
   const { Subnet: subnet, Gateway: gateway } = config;
   let unfirewall = (): void => undefined;
   return {

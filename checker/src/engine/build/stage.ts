@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { LogBuffer } from '../../app/log-buffer';
 import { containerExit, killContainer, STOPS_BY_SIGKILL } from '../container-exit';
+import { engineKind } from '../engine-kind';
 import { runLabels } from '../labels';
 import { hostLimits, type ContainerLimits } from '../limits';
 
@@ -70,7 +71,7 @@ export async function runStage(docker: Dockerode, o: StageOptions): Promise<Stag
     Labels: runLabels(o.runId),
     ...STOPS_BY_SIGKILL,
     HostConfig: {
-      ...hostLimits(o.limits.buildMemoryBytes, o.limits),
+      ...hostLimits(o.limits.buildMemoryBytes, o.limits, await engineKind(docker)),
       NetworkMode: o.network,
       Binds: [`${o.source}:/src:ro`, `${o.scriptsDir}:/sandbox:ro`],
       ...(o.capAdd ? { CapAdd: o.capAdd } : {}),
