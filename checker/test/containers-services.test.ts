@@ -5,7 +5,11 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { connectAs } from './support/connect-as';
 import { prepareRun } from '../src/runner/session';
-import { createRunDatabase } from '../src/services/run-database';
+import {
+  clusterMaxConnections,
+  createRunDatabase,
+  RUN_CONNECTION_LIMIT,
+} from '../src/services/run-database';
 import { writeTinyApp } from './support/tiny-app';
 import {
   countLabelled,
@@ -191,6 +195,19 @@ describe("a worker's warm service containers", () => {
         'refused: 28000',
         'refused: 28000',
       ]);
+      // Behind the hba file, no database is open to PUBLIC either; connections for its gradings at their roles' limit.
+      const admin = new Client({ connectionString: lease.databaseUrl });
+      await admin.connect();
+      const open = await admin.query(
+        `SELECT datname FROM pg_database WHERE datallowconn AND has_database_privilege('public', datname, 'CONNECT')`,
+      );
+      const { rows } = await admin.query<{ max: string; role: number }>(
+        `SELECT current_setting('max_connections') AS max, rolconnlimit AS role FROM pg_roles WHERE rolname = $1`,
+        [x.role],
+      );
+      await admin.end();
+      expect(open.rows).toEqual([]);
+      expect(rows).toEqual([{ max: String(clusterMaxConnections(1)), role: RUN_CONNECTION_LIMIT }]);
     } finally {
       await Promise.all([x.drop(), y.drop()]);
       lease.release();

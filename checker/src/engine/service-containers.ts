@@ -4,6 +4,7 @@ import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redi
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { ImageName, Wait, getContainerRuntimeClient } from 'testcontainers';
+import { CLOSE_CLUSTER_SQL, clusterMaxConnections } from '../services/run-database';
 import { findEngine, useEngine } from './client';
 import { resolveImages, type SandboxImages } from './images';
 import { runLabels } from './labels';
@@ -70,13 +71,38 @@ const hbaFor = (superuser: string): string =>
   ].join('\n');
 
 /**
+ * Starts a Postgres container and closes the databases no run owns to PUBLIC (CLOSE_CLUSTER_SQL),
+ * behind the hba file's rule: a run's role reaches its own database only, by either wall.
+ */
+async function startPostgres(container: PostgreSqlContainer): Promise<StartedPostgreSqlContainer> {
+  const pg = await container.start();
+  const admin = new Client({ connectionString: adminUrlOf(pg), connectionTimeoutMillis: 10_000 });
+  admin.on('error', () => undefined);
+  try {
+    await admin.connect();
+    await admin.query(CLOSE_CLUSTER_SQL);
+  } catch (e) {
+    await pg.stop({ timeout: 0 }).catch(() => undefined);
+    throw e;
+  } finally {
+    void admin.end().catch(() => undefined);
+  }
+  return pg;
+}
+
+/** Runs of one checker process that share its service containers at once (their connections, clusterMaxConnections). */
+const SHARED_RUNS = 4;
+
+/**
  * A Postgres container (not started) waiting on its log lines rather than Docker health checks
- * (Podman without systemd never runs those); its data on tmpfs, fsync off.
+ * (Podman without systemd never runs those); its data on tmpfs, fsync off; connections for `runs`
+ * runs at once, each at its role's limit.
  */
 function postgresContainer(
   images: SandboxImages,
   labels: Record<string, string>,
   password: string,
+  runs: number,
 ): PostgreSqlContainer {
   return (
     new PostgreSqlContainer(images.postgres)
@@ -97,7 +123,7 @@ function postgresContainer(
         '-c',
         'full_page_writes=off',
         '-c',
-        'max_connections=300',
+        `max_connections=${clusterMaxConnections(runs)}`,
         '-c',
         `hba_file=${HBA_FILE}`,
       ])
@@ -128,7 +154,7 @@ export async function startContainerServices(
     `Starting Postgres and Redis containers (${images.postgres}, ${images.redis})...`,
   );
   const started = await Promise.allSettled([
-    postgresContainer(images, labels, password).start(),
+    startPostgres(postgresContainer(images, labels, password, SHARED_RUNS)),
     redisContainer(images, labels).start(),
   ]);
   const [pg, redis] = started;
@@ -406,11 +432,14 @@ export class WarmContainerServices {
     if (this.stopped) throw new Error('the warm service containers are stopped');
     if (!this.postgres) {
       this.stats.postgresStarts++;
-      this.postgres = postgresContainer(
-        this.images,
-        this.labels,
-        randomBytes(12).toString('hex'),
-      ).start();
+      this.postgres = startPostgres(
+        postgresContainer(
+          this.images,
+          this.labels,
+          randomBytes(12).toString('hex'),
+          this.opts.spares,
+        ),
+      );
       const starting = this.postgres;
       starting.catch(() => {
         if (this.postgres === starting) this.postgres = undefined;

@@ -22,6 +22,7 @@ import { findPostgresBinaries, type PostgresBinaries } from './binaries';
 import { cacheDir } from './cache-dir';
 import { isRoot, lookupUser, type OsUser } from './os-user';
 import { freePort } from './ports';
+import { CLOSE_CLUSTER_SQL, clusterMaxConnections } from './run-database';
 import { startServerProcess } from './server-process';
 
 const run = promisify(execFile);
@@ -37,14 +38,38 @@ async function chownTree(dir: string, user: OsUser): Promise<void> {
   await run('chown', ['-R', `${user.uid}:${user.gid}`, dir]);
 }
 
-/** initdb once per Postgres version into the cache; later runs copy the result (~20 ms). */
+/**
+ * Runs `sql` in a stopped cluster (`postgres --single`, as the cluster's OS user): no server, no
+ * port. Single-user mode reports a failed statement on its output and still exits 0.
+ */
+async function runSingleUser(
+  bins: PostgresBinaries,
+  dataDir: string,
+  user: OsUser | undefined,
+  sql: string,
+): Promise<void> {
+  const single = run(bins.postgres, ['--single', '-D', dataDir, '-c', 'fsync=off', 'postgres'], {
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    env: { ...process.env, LC_ALL: 'C' },
+  });
+  single.child.stdin?.end(`${sql};\n`);
+  const { stdout, stderr } = await single;
+  if (/\bERROR:/.test(stdout + stderr))
+    throw new Error(`postgres --single could not run ${sql}:\n${stdout}${stderr}`);
+}
+
+/**
+ * initdb once per Postgres version into the cache, with `postgres` and `template1` closed to PUBLIC
+ * (CLOSE_CLUSTER_SQL: a run's role reaches its own database only); later runs copy the result
+ * (~20 ms). `-2`: caches made before that closing are not used.
+ */
 export async function templateCluster(
   bins: PostgresBinaries,
   user: OsUser | undefined,
 ): Promise<string> {
   const { stdout } = await run(bins.postgres, ['--version']);
   const version = (/(\d+)(\.\d+)?/.exec(stdout)?.[0] ?? 'x').replace(/\./g, '_');
-  const dir = cacheDir(`pg-${version}-initdb`);
+  const dir = cacheDir(`pg-${version}-initdb-2`);
   if (
     await stat(path.join(dir, 'PG_VERSION')).then(
       () => true,
@@ -80,6 +105,7 @@ export async function templateCluster(
       env: { ...process.env, LC_ALL: 'C' },
     },
   );
+  await runSingleUser(bins, tmp, user, CLOSE_CLUSTER_SQL);
   const staged = `${dir}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
   await cp(tmp, staged, { recursive: true });
   await rm(work, { recursive: true, force: true });
@@ -101,10 +127,14 @@ export interface ClusterLayout {
   readonly adminUrl: string;
 }
 
-/** Copies the cached initdb into runsDir()/`name` and picks a port; `ownerPid` is written for sweeps. */
+/**
+ * Copies the cached initdb into runsDir()/`name` and picks a port; `ownerPid` is written for sweeps.
+ * Sized for `runs` runs at once (clusterMaxConnections).
+ */
 export async function layoutCluster(
   name: string,
   ownerPid: number | undefined,
+  runs: number,
 ): Promise<ClusterLayout> {
   const bins = findPostgresBinaries();
   if (!bins)
@@ -130,7 +160,7 @@ export async function layoutCluster(
     fsync: 'off',
     synchronous_commit: 'off',
     full_page_writes: 'off',
-    max_connections: '100',
+    max_connections: String(clusterMaxConnections(runs)),
     shared_buffers: '32MB',
     logging_collector: 'off',
   };
@@ -148,12 +178,16 @@ export async function layoutCluster(
 }
 
 /**
- * A private, throwaway Postgres cluster: a copy of the cached initdb, fsync off, its unix
+ * A private, throwaway Postgres cluster for one run: a copy of the cached initdb, fsync off, its unix
  * socket in a private dir, TCP on a free 127.0.0.1 port. As root it runs as the `postgres`
  * OS user (postgres refuses to run as root).
  */
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
-  const c = await layoutCluster(`pg-${ownerTag()}-${randomBytes(4).toString('hex')}`, process.pid);
+  const c = await layoutCluster(
+    `pg-${ownerTag()}-${randomBytes(4).toString('hex')}`,
+    process.pid,
+    1,
+  );
   const proc = await startServerProcess(c.bins.postgres, c.args, {
     name: 'postgres',
     ready: /ready to accept connections/,

@@ -48,9 +48,33 @@ function runName(): string {
   return `sandbox_run_${ownerTag(selfOwner(), '_')}_${randomBytes(4).toString('hex')}`;
 }
 
-/** The run role's CREATE ROLE: no superuser, cannot create databases or roles. */
+/**
+ * Connections one run's role may hold at once: the app instances a grading runs side by side (the
+ * primary, a second one, a fan-out, one to SIGTERM, and more, each through its own fault proxy),
+ * 8 of them, each with knex's default pool of at most 10. Past it the app gets Postgres's own
+ * "too many connections for role" (53300) in its log, and the cluster keeps room for other runs.
+ */
+export const RUN_CONNECTION_LIMIT = 80;
+
+/**
+ * max_connections of a cluster the checker runs for `runs` runs at once: each run's role at its
+ * limit, plus the checker's own per run (the inspector, the admin that makes and drops the
+ * database) and per cluster (spares, health probes, superuser_reserved_connections' 3).
+ */
+export function clusterMaxConnections(runs: number): number {
+  return Math.max(1, runs) * (RUN_CONNECTION_LIMIT + 2) + 10;
+}
+
+/**
+ * On a cluster of the checker's own, the databases no run owns closed to PUBLIC (a run's database
+ * and the runs' template are closed when made; template0 takes no connection).
+ */
+export const CLOSE_CLUSTER_SQL =
+  'REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC';
+
+/** The run role's CREATE ROLE: no superuser, cannot create databases or roles, RUN_CONNECTION_LIMIT. */
 export function createRoleSql(name: string, password: string): string {
-  return `CREATE ROLE ${ident(name)} LOGIN PASSWORD '${password}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION CONNECTION LIMIT 50`;
+  return `CREATE ROLE ${ident(name)} LOGIN PASSWORD '${password}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION CONNECTION LIMIT ${RUN_CONNECTION_LIMIT}`;
 }
 
 /** Clones the template as `name` (owned by `owner`, else the admin) with no privilege for PUBLIC. */

@@ -29,6 +29,8 @@ export interface WarmPostgres {
 const READY_TIMEOUT_MS = 20_000;
 /** Run databases the warm cluster keeps ready for the next runs (spare-databases.ts). */
 export const WARM_SPARES = 2;
+/** Runs the warm cluster has connections for at once, each at its role's limit (clusterMaxConnections). */
+export const WARM_RUNS = 8;
 
 function statePath(): string {
   return cacheDir('services', 'postgres.json');
@@ -62,7 +64,7 @@ export async function startWarmPostgres(): Promise<WarmPostgres> {
   if (running) return running;
   await stopWarmPostgres(); // a dead one's files
   await rm(spareDatabasesDir(), { recursive: true, force: true }); // spares of a cluster long gone
-  const c = await layoutCluster(clusterName(), undefined);
+  const c = await layoutCluster(clusterName(), undefined, WARM_RUNS);
   const logFile = path.join(c.runDir, 'postgres.log');
   const fd = openSync(logFile, 'a');
   const child = spawn(c.bins.postgres, c.args, {

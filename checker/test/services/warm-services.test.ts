@@ -15,9 +15,12 @@ import {
   findWarmPostgres,
   startWarmPostgres,
   stopWarmPostgres,
+  WARM_RUNS,
   WARM_SPARES,
   type WarmPostgres,
 } from '../../src/services/warm-postgres';
+import { clusterMaxConnections, RUN_CONNECTION_LIMIT } from '../../src/services/run-database';
+import { connectAs } from '../support/connect-as';
 import { stillAlive } from '../support/leftovers';
 import { writeTinyApp } from '../support/tiny-app';
 
@@ -182,6 +185,36 @@ describe('run databases on the warm Postgres: spares made ahead, orphans swept i
     const after = await oids(spares);
     expect(after).toHaveLength(WARM_SPARES); // made again in the background; dispose waited for it
     expect(after.filter((oid) => before.includes(oid))).toEqual([]); // both were taken
+  }, 60_000);
+
+  it("lets a run's role into its own database only, and has connections for WARM_RUNS runs at their roles' limit", async () => {
+    const a = await startLocalServices({});
+    try {
+      const url = new URL(a.appDatabaseUrl);
+      const [role, password] = [decodeURIComponent(url.username), decodeURIComponent(url.password)];
+      const tries = await Promise.all(
+        [a.databaseName, 'postgres', 'template1', 'sandbox_template'].map((db) =>
+          connectAs(warm.adminUrl, role, password, db),
+        ),
+      );
+      // 42501: permission denied for database (CONNECT revoked from PUBLIC).
+      expect(tries).toEqual([
+        `connected to ${a.databaseName}`,
+        'refused: 42501',
+        'refused: 42501',
+        'refused: 42501',
+      ]);
+      const [limits] = await adminQuery<{ max: string; role: number }>(
+        warm.adminUrl,
+        `SELECT current_setting('max_connections') AS max, rolconnlimit AS role FROM pg_roles WHERE rolname = '${role}'`,
+      );
+      expect(limits).toEqual({
+        max: String(clusterMaxConnections(WARM_RUNS)),
+        role: RUN_CONNECTION_LIMIT,
+      });
+    } finally {
+      await a.dispose();
+    }
   }, 60_000);
 
   it('a run never takes a spare redis-server another client touched; each run has its own; spares are started again', async () => {

@@ -8,7 +8,9 @@ export async function connectAs(
   database: string,
 ): Promise<string> {
   const u = new URL(adminUrl);
-  const client = new Client({ host: u.hostname, port: Number(u.port), user, password, database });
+  // The checker's own clusters listen on 127.0.0.1 only (their admin URL names localhost).
+  const host = u.hostname === 'localhost' ? '127.0.0.1' : u.hostname;
+  const client = new Client({ host, port: Number(u.port), user, password, database });
   client.on('error', () => undefined);
   try {
     await client.connect();
