@@ -61,24 +61,38 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
   let setupFailure: RunBridge['setupFailure'] = null;
   const timings = new Timings();
   let result: RunResult | undefined;
-  // jest starts and loads the check files while the run is set up; no check begins before that ends.
-  const checks = startChecks(steps, stepsDir, stop, opts, timings);
+  const setupStarted = performance.now();
+  // jest starts as the app starts (onAppStarting), or once the set-up has ended without it: its
+  // loading keeps this thread busy for a few hundred milliseconds, which the app's start hides and
+  // the set-up's own steps (the workspace's build and type check, the services) would wait for.
+  // No check begins before the set-up ends.
+  let checks: ChecksRun | undefined;
+  let jestFailure: unknown;
+  const startJest = (): ChecksRun => (checks ??= startChecks(steps, stepsDir, stop, opts, timings));
+  const preparing = (async () =>
+    prepare({
+      workspace: opts.workspace,
+      services: header.services,
+      ...(opts.runtime ? { runtime: opts.runtime } : {}),
+      ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+      ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.requireContained ? { requireContained: true } : {}),
+      ...(opts.typeCheck ? { typeCheck: true } : {}),
+      onRuntime: (runtime) => (header.runtime = runtime),
+      onTiming: timings.record,
+      onAppStarting: () => {
+        try {
+          startJest();
+        } catch (e) {
+          jestFailure = e;
+        }
+      },
+      signal: stop.signal,
+    }))();
   try {
-    const setupStarted = performance.now();
     try {
-      run = await prepare({
-        workspace: opts.workspace,
-        services: header.services,
-        ...(opts.runtime ? { runtime: opts.runtime } : {}),
-        ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
-        ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
-        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-        ...(opts.requireContained ? { requireContained: true } : {}),
-        ...(opts.typeCheck ? { typeCheck: true } : {}),
-        onRuntime: (runtime) => (header.runtime = runtime),
-        onTiming: timings.record,
-        signal: stop.signal,
-      });
+      run = await preparing;
     } catch (e) {
       if (stop.reason())
         return (result = checkerErrorResult(
@@ -100,7 +114,10 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
     } finally {
       timings.record('setup', performance.now() - setupStarted);
     }
-    const collected = await checks.begin(run, setupFailure);
+    if (jestFailure !== undefined) throw jestFailure;
+    const collected = await startJest().begin(run, setupFailure);
+    // The apps and the services end while the type check finishes; dispose() waits for them.
+    void run?.release?.();
     const typeCheck = await typeCheckOf(run, timings, opts.onProgress);
     result = buildResult(header, steps, collected, stop.reason());
     if (setupFailure) result.setupFailure = setupFailure;
@@ -108,7 +125,7 @@ export async function grade(opts: GradeOptions, prepare: PrepareRun): Promise<Ru
     return result;
   } finally {
     // A run that could not be graded still lets jest end (every check reports "not run") before it returns.
-    await checks.cancel('the run could not be set up');
+    await checks?.cancel('the run could not be set up');
     stop.clear();
     const disposeStarted = performance.now();
     if (run) opts.onProgress?.('Stopping the app and the services...');

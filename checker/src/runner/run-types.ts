@@ -11,6 +11,8 @@ export interface PreparedRun {
   /** How the workspace's code runs (the session's runtime reports it). */
   runtime?: RunRuntime;
   dispose(): Promise<void>;
+  /** After the checks: stops the apps and the services while the type check finishes (dispose() waits for it). */
+  release?(): Promise<void>;
   ensureAppRunning?(): Promise<void>;
   afterCheck?(): Promise<void>;
   /** The workspace's type check, once it ends (reported beside the grade, never part of it). */

@@ -1,13 +1,11 @@
 import { SetupError } from '../app/setup-error';
 import type { RunContext } from '../harness/api';
-import { SandboxContext } from '../harness/context';
 import { drawRunVariables } from '../runtime/app-env';
 import type { AppRuntime, RuntimeDescription } from '../runtime/app-runtime';
 import type { TypeCheckResult } from '../results/types';
 import { createAppRuntime } from '../runtime/create-app-runtime';
 import { findRedisServer } from '../services/binaries';
-import { startLocalServices, type Services } from '../services/local-services';
-import { findWarmPostgres } from '../services/warm-postgres';
+import type { Services } from '../services/local-services';
 import { readWorkspace, type Workspace } from '../workspace/workspace';
 import { timed, type OnTiming } from './timings';
 
@@ -33,12 +31,22 @@ export interface RunOptions {
   onRuntime?: (runtime: RuntimeDescription) => void;
   /** Type-check the workspace beside the checks (reported, not graded): `sandbox check` does. */
   typeCheck?: boolean;
+  /**
+   * Called once, as the primary app starts (everything else is set up): the grader starts jest
+   * then, so jest's loading, which keeps this thread busy, overlaps the app's start, not the set-up.
+   */
+  onAppStarting?: () => void;
 }
 
 export interface Run {
   context: RunContext;
   runtime: RuntimeDescription;
   dispose(): Promise<void>;
+  /**
+   * Once the checks are over: stops the apps and tears the services down, leaving the type check
+   * to finish; dispose() still ends everything (and waits for this).
+   */
+  release(): Promise<void>;
   /** Before each check: restarts the primary app if a check left it stopped. */
   ensureAppRunning(): Promise<void>;
   /** After each check: stops extra instances, closes sockets, brings services back, clears mail faults. */
@@ -53,6 +61,21 @@ export interface Run {
  */
 function engineModule(): typeof import('../engine') {
   return require('../engine') as typeof import('../engine');
+}
+
+/**
+ * The services (pg, ioredis, the mail sink) and the checks' context: loaded once the workspace's
+ * set-up has started (prepareRun), so its build and type check do not wait for a few hundred
+ * milliseconds of module loading.
+ */
+function servicesModule(): typeof import('../services/local-services') {
+  return require('../services/local-services') as typeof import('../services/local-services');
+}
+function warmPostgresModule(): typeof import('../services/warm-postgres') {
+  return require('../services/warm-postgres') as typeof import('../services/warm-postgres');
+}
+function contextModule(): typeof import('../harness/context') {
+  return require('../harness/context') as typeof import('../harness/context');
 }
 
 /**
@@ -71,7 +94,7 @@ async function chooseServices(opts: RunOptions): Promise<'local' | 'containers'>
   )
     return 'local';
   if (opts.runtime === 'container') return 'containers';
-  if (await findWarmPostgres()) return 'local';
+  if (await warmPostgresModule().findWarmPostgres()) return 'local';
   return (await engineModule().containerServicesReady()) ? 'containers' : 'local';
 }
 
@@ -109,7 +132,7 @@ async function startServices(
       ...(findRedisServer() ? {} : { redisUrl: lease.redisUrl }),
     };
   }
-  const services = await startLocalServices({
+  const services = await servicesModule().startLocalServices({
     ...urls,
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.onTiming ? { onTiming: opts.onTiming } : {}),
@@ -135,14 +158,27 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
       opts.signal?.removeEventListener('abort', onAbort);
     }
     disposing = disposing.then(async () => {
-      // The apps first (they use the services), then the runtime's sandboxes, then the services.
-      const apps = stopApps;
-      stopApps = undefined;
-      await apps?.().catch(() => undefined);
+      // The apps first (they use the services); then, side by side, the runtime's sandboxes (the
+      // run's dir is removed file by file) and the services, which nothing of the run uses any more.
+      await stopTheApps();
       const rt = runtime;
       runtime = undefined;
-      await rt?.dispose().catch(() => undefined);
-      for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+      await Promise.all([rt?.dispose().catch(() => undefined), stopTheServices()]);
+    });
+    return disposing;
+  };
+  const stopTheApps = async (): Promise<void> => {
+    const apps = stopApps;
+    stopApps = undefined;
+    await apps?.().catch(() => undefined);
+  };
+  const stopTheServices = async (): Promise<void> => {
+    for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+  };
+  const release = (): Promise<void> => {
+    disposing = disposing.then(async () => {
+      await stopTheApps();
+      await stopTheServices();
     });
     return disposing;
   };
@@ -169,11 +205,16 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
         'UNCONTAINED',
         `Refusing to run this workspace uncontained (${rt.description.reason ?? 'no sandbox'}). Pass --allow-uncontained to grade it anyway.`,
       );
-    const mode = await chooseServices(opts);
-    const servicesP = timed(opts.onTiming, 'setup.services', () =>
-      startServices(opts, mode, cleanups),
+    // The workspace's set-up (its build, the type check beside it) starts at once, before the
+    // services are even chosen: finding a warm Postgres is a round trip, and jest, starting in this
+    // process meanwhile, keeps the event loop busy for a few hundred milliseconds.
+    const building = rt.prepare();
+    const chosen = chooseServices(opts);
+    const servicesP = chosen.then((mode) =>
+      timed(opts.onTiming, 'setup.services', () => startServices(opts, mode, cleanups)),
     );
-    const [svc, build] = await Promise.allSettled([servicesP, rt.prepare()]);
+    const [choice, svc, build] = await Promise.allSettled([chosen, servicesP, building]);
+    if (choice.status === 'rejected') throw choice.reason;
     if (build.status === 'rejected') throw build.reason;
     if (svc.status === 'rejected') {
       if (svc.reason instanceof SetupError) throw svc.reason;
@@ -194,9 +235,11 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
         : 'Starting your app...',
     );
     const app = await rt.createInstance();
+    opts.onAppStarting?.();
     await timed(opts.onTiming, 'setup.app', () => app.start(opts.signal));
     aborted();
 
+    const { SandboxContext } = contextModule();
     const context = new SandboxContext({
       app,
       spawnInstance: async () => {
@@ -215,6 +258,7 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
       context,
       runtime: rt.description,
       dispose,
+      release,
       ensureAppRunning: () => context.ensureAppRunning(),
       afterCheck: () => context.afterCheck(),
       typeCheck: () => rt.typeCheck?.() ?? Promise.resolve(undefined),

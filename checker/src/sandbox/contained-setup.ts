@@ -180,10 +180,17 @@ function addBuildOutput(from: string, to: string): void {
   }
 }
 
+/** Keys already computed for a set-up: the type check and the build hash the same copy of the sources. */
+const buildKeys = new WeakMap<ContainedSetup, string>();
+
 function buildKey(s: ContainedSetup): string {
+  const known = buildKeys.get(s);
+  if (known) return known;
   const h = createHash('sha256').update('contained-build-1\0').update(workspaceHash(s.ws.dir));
   for (const f of s.inputs) if (existsSync(f)) h.update(`${f}\0`).update(readFileSync(f));
-  return h.digest('hex').slice(0, 32);
+  const key = h.digest('hex').slice(0, 32);
+  buildKeys.set(s, key);
+  return key;
 }
 
 function pruneBuilds(dir: string): void {

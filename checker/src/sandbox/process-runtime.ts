@@ -149,7 +149,7 @@ function runAsRunUser(
       if (user) releaseRunUser(user); // kills whatever the uid still runs
       if (user) removeViewScript(user.uid);
       fence?.dispose();
-      runDir?.dispose();
+      await runDir?.dispose().catch(() => undefined);
       user = undefined;
     },
   };

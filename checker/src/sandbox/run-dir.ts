@@ -10,6 +10,7 @@ import {
   symlinkSync,
   chmodSync,
 } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { copyWorkspace } from '../workspace/copy';
@@ -32,7 +33,8 @@ export interface RunDir {
   readonly tmp: string;
   /** Paths outside the run dir that it links to (the course's node_modules), which the run must see. */
   readonly linked: string[];
-  dispose(): void;
+  /** Removes the folder; its files go through the thread pool, off the event loop, where other teardown goes on. */
+  dispose(): Promise<void>;
 }
 
 export function runDirsBase(): string {
@@ -98,7 +100,7 @@ export function makeRunDir(workspace: string, user: RunUser, course: string | un
       home,
       tmp,
       linked,
-      dispose: () => rmSync(root, { recursive: true, force: true }),
+      dispose: () => rm(root, { recursive: true, force: true }),
     };
   } catch (e) {
     rmSync(root, { recursive: true, force: true });
