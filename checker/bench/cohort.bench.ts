@@ -1,12 +1,15 @@
-// `npm run bench:cohort [-- --submissions 40 --timeout-minutes 40]`: submissions of the course's states 0..9
-// (mixed, each from its own learner, graded up to the state's next step, as `sandbox submit` does) through a real
-// cohort service on the machine's Postgres and Redis, graded by `sandbox worker` processes in the container
-// runtime: once with two workers, then with one (this order gives the second phase the warmer image cache, so
-// the speed-up is if anything understated; the dependency image all states share is built before either).
-// Throughput, speed-up, submit-to-result latency p50/p95, and the service's own overhead per submission
-// (upload + store + queue, and the worker's time outside the grading).
-// Writes bench/results/cohort.{json,md}. Needs `npm run build` (workers run the built CLI) and the container engine.
-import { spawn, type ChildProcess } from 'node:child_process';
+// `npm run bench:cohort [-- --submissions 40 --runtime auto|process|container --timeout-minutes 40]`: submissions
+// of the course's states 0..9 (mixed, each from its own learner, graded up to the state's next step, as `sandbox
+// submit` does) through a real cohort service on the machine's Postgres and Redis, graded by `sandbox worker`
+// processes in the runtime they choose (auto: the process runtime where it is contained, as root here, else
+// containers): once with two workers, then with one (this order gives the second phase the warmer caches, so the
+// speed-up is if anything understated; the dependencies all states share are installed before either).
+// Throughput, speed-up, submit-to-result latency p50/p95, and the overhead per submission outside the checker's
+// own run, broken down: upload (HTTP, archive stored, job queued), queue pickup (an idle worker taking the job),
+// the worker's claim, unpack, services, the grading child's start and exit, and storing the result.
+// Writes bench/results/cohort.{json,md}. Needs `npm run build` (workers run the built CLI); the container
+// runtime needs the container engine and images.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,8 +23,8 @@ import { startCohortService, type RunningService } from '../src/cohort/server/st
 import { createMentor } from '../src/cohort/store/mentors.repository';
 import { createCohort } from '../src/cohort/store/cohorts.repository';
 import { buildState } from '../src/course/references';
-import { buildWorkspaceImage, containerLimits, resolveImages, useEngine } from '../src/engine';
-import { flag } from './args-and-stats';
+import { chooseWorkerRuntime, type WorkerRuntimeChoice } from '../src/cohort/worker/worker-runtime';
+import { flag, machineLoad } from './args-and-stats';
 
 const REPO = path.resolve(__dirname, '../..');
 const RESULTS = path.join(REPO, 'bench', 'results');
@@ -31,6 +34,31 @@ const ADMIN_URL =
 const REDIS_URL = process.env['SANDBOX_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const TARGETS = { speedUp: 1.6, twoWorkersMs: 5 * 60_000, overheadMs: 50 };
 
+/** `--runtime auto|process|container`: passed to the workers. */
+function runtimeFlag(): WorkerRuntimeChoice {
+  const i = process.argv.indexOf('--runtime');
+  const value = i > 0 ? process.argv[i + 1] : 'auto';
+  if (value !== 'auto' && value !== 'process' && value !== 'container')
+    throw new Error(`--runtime ${value}: auto, process or container`);
+  return value;
+}
+
+/** The overhead's parts, p50 each (ms): what a submission spends outside the checker's own run. */
+interface Overhead {
+  upload: number;
+  /** The upload's parts on the service (its Server-Timing): auth, body, check, store, queue. */
+  uploadOnService: Record<string, number>;
+  pickup: number;
+  claim: number;
+  unpack: number;
+  services: number;
+  childStart: number;
+  store: number;
+  /** The sum of the parts above but the grading child's start (the queue and storage overhead proper). */
+  queueAndStorage: number;
+  total: number;
+}
+
 interface Phase {
   workers: number;
   submissions: number;
@@ -38,9 +66,9 @@ interface Phase {
   throughputPerMin: number;
   latencyP50Ms: number;
   latencyP95Ms: number;
-  uploadP50Ms: number;
-  workerOverheadP50Ms: number;
-  overheadP50Ms: number;
+  /** The runtimes the results say were used, with counts. */
+  runtimes: Record<string, number>;
+  overheadP50Ms: Overhead;
   statuses: Record<string, number>;
   attempts: number;
   /** Attempts past the first: infrastructure failures retried, or jobs whose lock expired under load. */
@@ -88,8 +116,13 @@ function stopAllWorkers(): void {
   for (const w of running) w.kill('SIGKILL');
 }
 
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker'], {
+interface WorkerLog {
+  child: ChildProcess;
+  output(): string;
+}
+
+function startWorker(env: Record<string, string>, runtime: string): Promise<WorkerLog> {
+  const child = spawn(process.execPath, [CLI, 'worker', '--runtime', runtime], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -97,7 +130,7 @@ function startWorker(env: Record<string, string>): Promise<ChildProcess> {
     let out = '';
     child.stderr!.on('data', (c: Buffer) => {
       out += c.toString();
-      if (out.includes('takes jobs from')) resolve(child);
+      if (out.includes('takes jobs from')) resolve({ child, output: () => out });
     });
     running.add(child);
     child.once('exit', () => {
@@ -115,13 +148,16 @@ async function phase(
   env: Record<string, string>,
   mentorId: string,
   timeoutMs: number,
+  runtime: string,
 ): Promise<Phase> {
   const cohort = await createCohort(service.db, `bench ${workers} worker(s)`, mentorId);
-  const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));
+  const logs = await Promise.all(Array.from({ length: workers }, () => startWorker(env, runtime)));
+  const procs = logs.map((l) => l.child);
   const load1: number[] = [];
   const loadTimer = setInterval(() => load1.push(os.loadavg()[0]!), 10_000);
   const ids: string[] = [];
   const uploads: number[] = [];
+  const serverTimings: Record<string, number[]> = {};
   const cpuBefore = machineCpuSeconds();
   const started = performance.now();
   try {
@@ -149,6 +185,10 @@ async function phase(
         body: packed.archive,
       });
       uploads.push(performance.now() - t0);
+      for (const entry of (r.headers.get('server-timing') ?? '').split(',')) {
+        const m = /^\s*(\w+);dur=([\d.]+)/.exec(entry);
+        if (m) (serverTimings[m[1]!] ??= []).push(Number(m[2]));
+      }
       if (r.status !== 202)
         throw new Error(`submission ${i} answered ${r.status}: ${await r.text()}`);
       ids.push(((await r.json()) as { submission: { id: string } }).submission.id);
@@ -183,29 +223,64 @@ async function phase(
     .join('results as r', 'r.submission_id', 's.id')
     .whereIn('s.id', ids)
     .select(
+      's.id',
       's.created_at',
       's.started_at',
+      's.finished_at',
       's.attempts',
-      'r.graded_at',
-      'r.duration_ms',
+      'r.runtime',
       'r.status',
     )) as {
+    id: string;
     created_at: Date;
     started_at: Date;
+    finished_at: Date;
     attempts: number;
-    graded_at: Date;
-    duration_ms: number;
+    runtime: string;
     status: string;
   }[];
-  const latency = rows.map((r) => r.graded_at.getTime() - r.created_at.getTime());
-  // The worker's own time: claim, archive from Postgres, unpack, store the result (the grading child excluded).
-  const workerOverhead = rows.map((r) =>
-    Math.max(0, r.graded_at.getTime() - r.started_at.getTime() - r.duration_ms),
-  );
+  // Submit to result stored (finished_at: after the result's rows are written).
+  const latency = rows.map((r) => r.finished_at.getTime() - r.created_at.getTime());
+  // The workers' own account of each grading (worker.ts logs one line per stored result; '?' is
+  // a part it could not measure: a retried job's pickup, a child that wrote no timings).
+  const keys = ['pickup', 'claim', 'unpack', 'services', 'childStart', 'store'] as const;
+  const parts = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<
+    (typeof keys)[number],
+    number[]
+  >;
+  const line =
+    /pickup (\d+|\?) ms, claim (\d+|\?) ms, unpack (\d+|\?) ms, services (\d+|\?) ms, child start and exit (\d+|\?) ms, store (\d+|\?) ms/;
+  for (const l of logs.flatMap((w) => w.output().split('\n'))) {
+    const m = line.exec(l);
+    if (!m) continue;
+    keys.forEach((k, i) => {
+      if (m[i + 1] !== '?') parts[k].push(Number(m[i + 1]));
+    });
+  }
+  const p50 = (xs: number[]): number => percentile(xs, 50);
+  const overhead = {
+    upload: p50(uploads),
+    uploadOnService: Object.fromEntries(
+      Object.entries(serverTimings).map(([k, xs]) => [k, p50(xs)]),
+    ),
+    ...(Object.fromEntries(keys.map((k) => [k, p50(parts[k])])) as Record<
+      (typeof keys)[number],
+      number
+    >),
+  };
+  const queueAndStorage =
+    overhead.upload +
+    overhead.pickup +
+    overhead.claim +
+    overhead.unpack +
+    overhead.services +
+    overhead.store;
   const statuses: Record<string, number> = {};
-  for (const r of rows) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-  const uploadP50 = percentile(uploads, 50);
-  const workerP50 = percentile(workerOverhead, 50);
+  const runtimes: Record<string, number> = {};
+  for (const r of rows) {
+    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    runtimes[r.runtime] = (runtimes[r.runtime] ?? 0) + 1;
+  }
   return {
     workers,
     submissions: count,
@@ -213,9 +288,8 @@ async function phase(
     throughputPerMin: Math.round((count / (wallMs / 60_000)) * 10) / 10,
     latencyP50Ms: percentile(latency, 50),
     latencyP95Ms: percentile(latency, 95),
-    uploadP50Ms: uploadP50,
-    workerOverheadP50Ms: workerP50,
-    overheadP50Ms: uploadP50 + workerP50,
+    runtimes,
+    overheadP50Ms: { ...overhead, queueAndStorage, total: queueAndStorage + overhead.childStart },
     statuses,
     attempts: rows.reduce((a, r) => a + r.attempts, 0),
     retries: rows.reduce((a, r) => a + r.attempts, 0) - rows.length,
@@ -236,6 +310,7 @@ async function obliterate(prefix: string): Promise<void> {
 
 async function main(): Promise<void> {
   const count = flag('submissions', 40);
+  const requested = runtimeFlag();
   const timeoutMs = flag('timeout-minutes', 40) * 60_000;
   const work = mkdtempSync(path.join(os.tmpdir(), 'cohort-bench-'));
   const db = await database();
@@ -270,17 +345,38 @@ async function main(): Promise<void> {
       password: 'bench-password-long',
     });
     const env = { DATABASE_URL: db.url, REDIS_URL, SANDBOX_QUEUE_PREFIX: prefix };
-    // The dependency image (npm install from the registry, minutes) is shared by every state: built
-    // before the clock starts, so neither phase pays for it and the phases compare grading alone.
-    process.stderr.write('Warming up: the dependency image of the course states...\n');
-    await useEngine();
-    await buildWorkspaceImage(states[0]!, { images: resolveImages(), limits: containerLimits() });
-    const two = await phase(2, count, states, service, env, mentor.id, timeoutMs);
-    const one = await phase(1, count, states, service, env, mentor.id, timeoutMs);
+    // What the workers will choose (they decide the same way on this machine).
+    const runtime = chooseWorkerRuntime(requested).runtime;
+    // The dependencies every state shares (npm install from the registry, minutes: the contained
+    // dependency cache, or the dependency image) are installed before the clock starts, so neither
+    // phase pays for them and the phases compare grading alone.
+    process.stderr.write(`Warming up: the course states' dependencies (${runtime} runtime)...\n`);
+    const warmUp = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'grade',
+        states[0]!,
+        '--step',
+        '1',
+        '--runtime',
+        runtime,
+        '--out',
+        path.join(work, 'warm-up'),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'], timeout: 15 * 60_000 },
+    );
+    if (warmUp.status !== 0 && warmUp.status !== 1)
+      throw new Error(`the warm-up grading exited ${warmUp.status ?? warmUp.signal}`);
+    const loadBefore = os.loadavg();
+    const two = await phase(2, count, states, service, env, mentor.id, timeoutMs, requested);
+    const one = await phase(1, count, states, service, env, mentor.id, timeoutMs, requested);
     const speedUp = Math.round((one.wallMs / two.wallMs) * 100) / 100;
     const report = {
       at: new Date().toISOString(),
-      cores: os.cpus().length,
+      command: `npm run bench:cohort${count !== 40 ? ` -- --submissions ${count}` : ''}${requested !== 'auto' ? ` --runtime ${requested}` : ''}`,
+      runtime,
+      ...machineLoad(loadBefore),
       submissions: count,
       speedUp,
       phases: [one, two],
@@ -288,25 +384,39 @@ async function main(): Promise<void> {
     };
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(path.join(RESULTS, 'cohort.json'), `${JSON.stringify(report, null, 2)}\n`);
-    const line = (p: Phase): string =>
-      `| ${p.workers} | ${(p.wallMs / 1000).toFixed(0)} s | ${p.throughputPerMin}/min | ${(p.latencyP50Ms / 1000).toFixed(1)} s | ${(p.latencyP95Ms / 1000).toFixed(1)} s | ${p.uploadP50Ms} + ${p.workerOverheadP50Ms} = ${p.overheadP50Ms} ms | ${Object.entries(
-        p.statuses,
-      )
+    const range = (xs: number[]): string =>
+      xs.length ? `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}` : '-';
+    const counts = (o: Record<string, number>): string =>
+      Object.entries(o)
         .map(([k, v]) => `${v} ${k}`)
-        .join(
-          ', ',
-        )} | ${p.attempts} (${p.retries} retried) | ${p.machineCpuSecondsPerSubmission} | ${p.load1.length ? `${Math.min(...p.load1).toFixed(1)}-${Math.max(...p.load1).toFixed(1)}` : '-'} |`;
+        .join(', ');
+    const line = (p: Phase): string =>
+      `| ${p.workers} | ${(p.wallMs / 1000).toFixed(0)} s | ${p.throughputPerMin}/min | ${(p.latencyP50Ms / 1000).toFixed(1)} s | ${(p.latencyP95Ms / 1000).toFixed(1)} s | ${counts(p.statuses)} | ${counts(p.runtimes)} | ${p.attempts} (${p.retries} retried) | ${p.machineCpuSecondsPerSubmission} | ${range(p.load1)} |`;
+    const parts = (p: Phase): string => {
+      const o = p.overheadP50Ms;
+      const onService = Object.entries(o.uploadOnService)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
+      return `| ${p.workers} | ${o.upload} (${onService}) | ${o.pickup} | ${o.claim} | ${o.unpack} | ${o.services} | ${o.store} | **${o.queueAndStorage}** | ${o.childStart} | ${o.total} |`;
+    };
     const md = [
       '# Cohort grading benchmark',
       '',
-      `\`npm run bench:cohort${count !== 40 ? ` -- --submissions ${count}` : ''}\`, ${report.at}, ${report.cores} cores. ${count} submissions of the course states 0-9 (state N graded up to step N+1), each from its own learner with a file of its own (so no workspace image is reused, as in a real cohort), through \`sandbox serve\` (machine Postgres and Redis) and \`sandbox worker\` processes in the container runtime. Two workers ran first, so one worker had the warmer image cache. Machine CPU-s counts everything the machine ran during the phase (other work included): on a quiet machine, what one grading costs.`,
+      `\`${report.command}\`, ${report.at}, ${report.cpus} cores, load average (1/5/15 min) ${report.loadAverageBefore.join(' / ')} before the phases and ${report.loadAverageAfter.join(' / ')} after. ${count} submissions of the course states 0-9 (state N graded up to step N+1), each from its own learner with a file of its own (so no build is reused, as in a real cohort), through \`sandbox serve\` (machine Postgres and Redis) and \`sandbox worker\` processes (\`--runtime ${requested}\`: the ${runtime} runtime). Two workers ran first, so one worker had the warmer caches. Machine CPU-s counts everything the machine ran during the phase (other work included): on a quiet machine, what one grading costs.`,
       '',
-      '| workers | all graded in | throughput | latency p50 | latency p95 | overhead p50 (upload+store+queue + worker outside grading) | results | attempts | machine CPU-s per submission | load (1 min) |',
+      '| workers | all graded in | throughput | latency p50 | latency p95 | results | runtime | attempts | machine CPU-s per submission | load (1 min, every 10 s) |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       line(one),
       line(two),
       '',
-      `Speed-up with two workers: **${speedUp}x** (target ${TARGETS.speedUp}x). Two workers: ${(two.wallMs / 60_000).toFixed(1)} min for ${count} (target ${TARGETS.twoWorkersMs / 60_000} min for 40). Overhead per submission: ${two.overheadP50Ms} ms and ${one.overheadP50Ms} ms (target ${TARGETS.overheadMs} ms).`,
+      "Overhead per submission, p50 of each part in ms: upload (the HTTP request as the client times it; in brackets its parts on the service, from its Server-Timing: token, body read, sha256 and archive check, stored in Postgres, queued), queue pickup (from the job queued, or its worker free, to the worker taking it), the worker's claim, unpack, services, storing the result (worker.ts logs these per grading); queue and storage is their sum. Apart: the grading child's start and exit, outside the checker's own run (the worker starts a child per slot ahead, so this is the request reaching it and the result written).",
+      '',
+      '| workers | upload | pickup | claim | unpack | services | store | queue and storage | child start and exit | all |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      parts(one),
+      parts(two),
+      '',
+      `Speed-up with two workers: **${speedUp}x** (target ${TARGETS.speedUp}x). Two workers: ${(two.wallMs / 60_000).toFixed(1)} min for ${count} (target ${TARGETS.twoWorkersMs / 60_000} min for 40). Queue and storage overhead per submission: ${two.overheadP50Ms.queueAndStorage} ms and ${one.overheadP50Ms.queueAndStorage} ms (target ${TARGETS.overheadMs} ms).`,
       '',
     ].join('\n');
     writeFileSync(path.join(RESULTS, 'cohort.md'), md);

@@ -16,6 +16,16 @@ function portNumber(value: string): number {
   return n;
 }
 
+/** Where a worker runs the learners' apps; every choice is contained (an uncontained one is refused). */
+function runtimeOption(who: string): Option {
+  return new Option(
+    '--runtime <runtime>',
+    `how ${who} runs the apps: process (contained processes; needs root, cgroups and iptables: \`sandbox doctor\`), container (needs a container engine and the images), auto: process where it is contained on this machine, else container`,
+  )
+    .choices(['auto', 'process', 'container'])
+    .default('auto');
+}
+
 /** Reports a failure the way the other commands do (exit 2 = could not do its job). */
 async function guarded(run: () => Promise<number>): Promise<void> {
   try {
@@ -58,6 +68,7 @@ export function registerCohortCommands(program: Command): void {
         .argParser(positiveInt)
         .default(1),
     )
+    .addOption(runtimeOption('the in-process worker'))
     .addHelpText(
       'after',
       '\nVariables: DATABASE_URL, REDIS_URL, SANDBOX_SESSION_SECRET, PUBLIC_URL, SANDBOX_MENTOR_EMAIL/PASSWORD (first mentor), SANDBOX_QUEUE_PREFIX (the same on the workers).',
@@ -69,6 +80,7 @@ export function registerCohortCommands(program: Command): void {
         data?: string;
         worker?: boolean;
         concurrency: number;
+        runtime: 'auto' | 'process' | 'container';
       }) => {
         try {
           const { runServe } =
@@ -84,8 +96,9 @@ export function registerCohortCommands(program: Command): void {
   program
     .command('worker')
     .description(
-      'grade submissions from the cohort queue in containers (DATABASE_URL and REDIS_URL of the service)',
+      'grade submissions from the cohort queue, always contained (DATABASE_URL and REDIS_URL of the service)',
     )
+    .addOption(runtimeOption('this worker'))
     .addOption(
       new Option('--concurrency <n>', 'gradings at once').argParser(positiveInt).default(1),
     )
@@ -97,16 +110,22 @@ export function registerCohortCommands(program: Command): void {
         .argParser(positiveInt)
         .default(120),
     )
-    .action(async (flags: { concurrency: number; drainSeconds: number }) => {
-      try {
-        const { runWorker } =
-          require('../cohort/worker/run-worker') as typeof import('../cohort/worker/run-worker');
-        await runWorker(flags);
-      } catch (e) {
-        process.stderr.write(`sandbox worker: ${e instanceof Error ? e.message : String(e)}\n`);
-        await exitAfterFlush(EXIT.cannotGrade);
-      }
-    });
+    .action(
+      async (flags: {
+        concurrency: number;
+        drainSeconds: number;
+        runtime: 'auto' | 'process' | 'container';
+      }) => {
+        try {
+          const { runWorker } =
+            require('../cohort/worker/run-worker') as typeof import('../cohort/worker/run-worker');
+          await runWorker(flags);
+        } catch (e) {
+          process.stderr.write(`sandbox worker: ${e instanceof Error ? e.message : String(e)}\n`);
+          await exitAfterFlush(EXIT.cannotGrade);
+        }
+      },
+    );
 
   program
     .command('join')

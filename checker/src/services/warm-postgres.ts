@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheDir } from './cache-dir';
 import { layoutCluster, pidAlive, sweepOrphanRuns } from './local-postgres';
@@ -62,6 +62,37 @@ export async function findWarmPostgres(): Promise<WarmPostgres | undefined> {
 export async function startWarmPostgres(): Promise<WarmPostgres> {
   const running = await findWarmPostgres();
   if (running) return running;
+  // Two starters at once (two cohort workers on one machine): one starts it, the other finds it.
+  return withStartLock(async () => (await findWarmPostgres()) ?? startCluster());
+}
+
+/** One starter at a time per cache dir: a lock file naming its pid (a dead holder's lock is taken over). */
+async function withStartLock<T>(work: () => Promise<T>): Promise<T> {
+  const lock = cacheDir('services', 'postgres.lock');
+  await mkdir(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + READY_TIMEOUT_MS + 10_000;
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+      const age = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? 0);
+      // An empty lock is one being written; one that stays empty, or names a dead process, is stale.
+      if ((holder && !pidAlive(holder)) || (!holder && age > 5000) || Date.now() > deadline)
+        await rm(lock, { force: true });
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+async function startCluster(): Promise<WarmPostgres> {
   await stopWarmPostgres(); // a dead one's files
   await rm(spareDatabasesDir(), { recursive: true, force: true }); // spares of a cluster long gone
   const c = await layoutCluster(clusterName(), undefined, WARM_RUNS);

@@ -7,8 +7,10 @@ import { json } from './support/service';
 
 // A mentor's laptop end to end, through the built CLI: `sandbox serve` with the embedded
 // default (private Postgres kept in a data folder, private Redis, one worker in-process),
-// `cohort create`, `join`, `init`, `submit --wait --step 1` graded in the container runtime,
-// a note back to `sandbox status`. Needs the container engine and images. About 2-3 min.
+// `cohort create`, `join`, `init`, `submit --wait --step 1` graded in the runtime the worker
+// chooses (the contained process runtime as root with cgroups and iptables, as on CI; else
+// containers), a note back to `sandbox status`. Needs the container engine and images (the
+// fallback). About 2-3 min.
 jest.setTimeout(600_000);
 
 const CLI = path.join(__dirname, '..', '..', 'bin', 'sandbox.js');
@@ -74,6 +76,13 @@ it('serve names its data folder, creates the first mentor, and the data outlives
   expect(serveOut).toContain(`data kept in ${path.join(tmp, 'data')}`);
   expect(serveOut).toContain('Created mentor');
   expect(existsSync(path.join(tmp, 'data', 'postgres', 'PG_VERSION'))).toBe(true);
+  // The in-process worker says which runtime it grades in, and why.
+  expect(serveOut).toMatch(
+    /worker \S+: (process runtime \(contained on this machine\)|container runtime \(the process runtime is not contained here: .+\)); services: /,
+  );
+  expect(serveOut).toMatch(
+    /grading: 1 worker slot\(s\) in this process, (process|container) runtime/,
+  );
 });
 
 it('init, join, submit --wait: queued, grading, the check summary, the checker’s exit code; feedback reaches status', async () => {

@@ -17,6 +17,19 @@ import type { CohortDeps } from './deps';
 import { badRequest, CohortError, notFound } from './errors';
 import { idParam, textField } from './params';
 
+/** Server-Timing entries: each phase's duration since the previous mark. */
+class ServerTiming {
+  private readonly parts: string[] = [];
+  constructor(private last: number) {}
+  mark(name: string, at = performance.now()): void {
+    this.parts.push(`${name};dur=${(at - this.last).toFixed(1)}`);
+    this.last = at;
+  }
+  header(): string {
+    return this.parts.join(', ');
+  }
+}
+
 /** What learners call (`sandbox join`, `sandbox submit`): join with a code, submit, follow a submission, fetch notes. */
 export function learnerRoutes(deps: CohortDeps): Router {
   const { db } = deps;
@@ -59,10 +72,21 @@ export function learnerRoutes(deps: CohortDeps): Router {
 
   router.post(
     '/submissions',
+    (_req, res, next) => {
+      res.locals['receivedAt'] = performance.now();
+      next();
+    },
     learner,
+    (_req, res, next) => {
+      res.locals['authenticatedAt'] = performance.now();
+      next();
+    },
     express.raw({ type: () => true, limit: deps.limits.maxArchiveBytes }),
     async (req, res) => {
       const me = learnerOf(res);
+      const timing = new ServerTiming(res.locals['receivedAt'] as number);
+      timing.mark('auth', res.locals['authenticatedAt'] as number);
+      timing.mark('body');
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const claimed = req.get('x-sandbox-sha256')?.toLowerCase();
       if (!claimed || !/^[0-9a-f]{64}$/.test(claimed))
@@ -84,6 +108,7 @@ export function learnerRoutes(deps: CohortDeps): Router {
         if (e instanceof ArchiveError) throw new CohortError(e.status, e.code, e.message);
         throw e;
       }
+      timing.mark('check');
       const { submission, duplicate } = await storeSubmission(db, {
         learnerId: me.id,
         cohortId: me.cohortId,
@@ -92,6 +117,7 @@ export function learnerRoutes(deps: CohortDeps): Router {
         archive: body,
         files: files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.data.length })),
       });
+      timing.mark('store');
       if (!duplicate) {
         // Stored first: when Redis is down the reconciler queues it later, the 202 still holds.
         await deps.queue
@@ -103,6 +129,9 @@ export function learnerRoutes(deps: CohortDeps): Router {
             deps.log(`queueing ${submission.id} failed (the reconciler will retry): ${String(e)}`),
           );
       }
+      timing.mark('queue');
+      // Where an upload's time goes on the service (bench:cohort reads it): auth, body, check, store, queue.
+      res.set('server-timing', timing.header());
       res.status(duplicate ? 200 : 202).json({ submission, duplicate });
     },
   );

@@ -8,6 +8,7 @@ import {
 } from './embedded';
 import { ensureFirstMentor } from './first-mentor';
 import { startCohortService } from './start';
+import type { WorkerRuntimeChoice } from '../worker/worker-runtime';
 
 export interface ServeFlags {
   port: number;
@@ -16,6 +17,8 @@ export interface ServeFlags {
   /** undefined: a worker in-process when Redis is embedded (nothing else can reach it). */
   worker?: boolean;
   concurrency: number;
+  /** The in-process worker's runtime (auto: process where it contains runs here, else container). */
+  runtime: WorkerRuntimeChoice;
 }
 
 interface Stoppable {
@@ -78,6 +81,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     const firstMentor = await ensureFirstMentor(service.db);
     if (firstMentor) say(firstMentor);
     const withWorker = flags.worker ?? embedded.redis;
+    let workerRuntime = '';
     if (withWorker) {
       // Loaded only when used: a service without a worker never loads BullMQ's Worker or the runner.
       const { startWorker } = require('../worker/worker') as typeof import('../worker/worker');
@@ -85,12 +89,14 @@ export async function runServe(flags: ServeFlags): Promise<void> {
         databaseUrl,
         redisUrl,
         concurrency: flags.concurrency,
+        runtime: flags.runtime,
         log: say,
         ...(process.env['SANDBOX_QUEUE_PREFIX']
           ? { queuePrefix: process.env['SANDBOX_QUEUE_PREFIX'] }
           : {}),
       });
       stack.push({ name: 'worker', stop: worker.stop });
+      workerRuntime = worker.runtime;
     }
     const publicUrl = process.env['PUBLIC_URL'] ?? service.url;
     say('');
@@ -99,7 +105,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     );
     say(
       withWorker
-        ? `  grading: ${flags.concurrency} worker slot(s) in this process`
+        ? `  grading: ${flags.concurrency} worker slot(s) in this process, ${workerRuntime} runtime`
         : '  grading: start workers with `npx sandbox worker` (same DATABASE_URL and REDIS_URL)',
     );
     say(

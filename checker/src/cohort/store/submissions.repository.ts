@@ -150,24 +150,23 @@ export async function claimSubmission(
   id: string,
   worker: string,
 ): Promise<Submission | undefined> {
-  const [row] = await db('submissions')
-    .where('id', id)
-    .whereIn('status', ['queued', 'grading'])
-    .update({
-      status: 'grading',
-      attempts: db.raw('attempts + 1'),
-      worker,
-      started_at: db.fn.now(),
-    })
-    .returning<SubmissionRow[]>('*');
+  // One statement (one round trip, one commit): the claim and its event, on each submission's path.
+  const { rows } = await db.raw<{ rows: SubmissionRow[] }>(
+    `with claimed as (
+       update submissions
+          set status = 'grading', attempts = attempts + 1, worker = ?, started_at = now()
+        where id = ? and status in ('queued', 'grading')
+        returning *),
+     event as (
+       insert into events (cohort_id, learner_id, submission_id, type, payload)
+       select cohort_id, learner_id, id, 'submission.grading',
+              jsonb_build_object('worker', worker, 'attempt', attempts)
+         from claimed)
+     select * from claimed`,
+    [worker, id],
+  );
+  const row = rows[0];
   if (!row) return undefined;
-  await recordEvent(db, {
-    cohortId: row.cohort_id,
-    learnerId: row.learner_id,
-    submissionId: row.id,
-    type: 'submission.grading',
-    payload: { worker, attempt: row.attempts },
-  });
   return toSubmission(row);
 }
 

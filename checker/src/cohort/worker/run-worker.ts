@@ -1,9 +1,11 @@
 import { startWorker } from './worker';
+import type { WorkerRuntimeChoice } from './worker-runtime';
 
 /** `sandbox worker`: takes grading jobs until SIGTERM/SIGINT, which finishes the gradings in hand (or hands them back after the drain time). */
 export async function runWorker(flags: {
   concurrency: number;
   drainSeconds: number;
+  runtime: WorkerRuntimeChoice;
 }): Promise<void> {
   const databaseUrl = process.env['DATABASE_URL'];
   const redisUrl = process.env['REDIS_URL'];
@@ -16,6 +18,7 @@ export async function runWorker(flags: {
     databaseUrl,
     redisUrl,
     concurrency: flags.concurrency,
+    runtime: flags.runtime,
     drainMs: flags.drainSeconds * 1000,
     log: say,
     ...(process.env['SANDBOX_QUEUE_PREFIX']

@@ -11,13 +11,22 @@ import { createDb, migrateLatest, type Db } from '../store/db';
 import { recordResult } from '../store/results.repository';
 import { archiveOf, claimSubmission, type Submission } from '../store/submissions.repository';
 import type { RunResult } from '../../results/types';
-import { WarmContainerServices, type WarmServiceLease } from '../../engine';
-import { runGrade, type GradeOutcome } from './run-grade';
+import { runGrade, SpareGradingChildren, type GradeOutcome } from './run-grade';
+import {
+  chooseWorkerRuntime,
+  gradingServices,
+  type GradingServices,
+  type GradingServicesLease,
+  type WorkerRuntime,
+  type WorkerRuntimeChoice,
+} from './worker-runtime';
 
 export interface WorkerOptions {
   databaseUrl: string;
   redisUrl: string;
   concurrency: number;
+  /** auto (the default): the process runtime where it contains runs on this machine, else containers. */
+  runtime?: WorkerRuntimeChoice;
   log: (message: string) => void;
   queuePrefix?: string;
   /** How long a job's lock lasts without renewal: a SIGKILLed worker's job is taken over after about this long. */
@@ -33,7 +42,12 @@ class InfrastructureError extends Error {}
 
 const workerName = (): string => `${os.hostname()}:${process.pid}`;
 
-function errorResult(submission: Submission, code: string, message: string): RunResult {
+function errorResult(
+  submission: Submission,
+  runtime: WorkerRuntime,
+  code: string,
+  message: string,
+): RunResult {
   return {
     schemaVersion: 1,
     status: 'error',
@@ -43,7 +57,7 @@ function errorResult(submission: Submission, code: string, message: string): Run
     startedAt: new Date().toISOString(),
     durationMs: 0,
     services: 'auto',
-    runtime: { kind: 'container', contained: true, reason: 'no learner code ran' },
+    runtime: { kind: runtime, contained: true, reason: 'no learner code ran' },
     steps: [],
     error: { code, message },
   };
@@ -65,19 +79,43 @@ async function sweepDeadWorkersFolders(): Promise<void> {
 /** A BullMQ worker on the grading queue; stop() lets gradings in hand finish (up to drainMs), then hands them back. */
 export async function startWorker(
   opts: WorkerOptions,
-): Promise<{ stop(): Promise<void>; name: string }> {
+): Promise<{ stop(): Promise<void>; name: string; runtime: WorkerRuntime }> {
+  const { runtime, why } = chooseWorkerRuntime(opts.runtime ?? 'auto');
   const db = createDb(opts.databaseUrl, Math.max(4, opts.concurrency + 2));
   await migrateLatest(db);
   await sweepDeadWorkersFolders();
   const name = workerName();
   const stopping = new AbortController();
-  // Postgres kept across this worker's gradings, a fresh Redis container for each, one spare per slot.
-  const services = new WarmContainerServices({ spares: opts.concurrency });
+  const services = gradingServices(runtime, opts.concurrency);
   services.warmUp();
+  // A grading child per slot, started ahead (Node.js and the checker loaded before the job comes).
+  const children = new SpareGradingChildren(opts.concurrency);
+  children.fill();
+  const slots = { inHand: 0, freeSince: Date.now() };
   const lockMs = opts.lockMs ?? Number(process.env['SANDBOX_WORKER_LOCK_MS'] ?? 30_000);
   const worker = new Worker<GradeJobData>(
     QUEUE_NAME,
-    (job) => gradeJob(db, job, { ...opts, name }, services, stopping.signal),
+    async (job) => {
+      // Queue pickup: from when the job could be taken (queued, and a slot of this worker free) to now.
+      // (A retry waited on purpose: not counted.)
+      const pickupMs =
+        job.attemptsMade === 0 ? Date.now() - Math.max(job.timestamp, slots.freeSince) : undefined;
+      slots.inHand++;
+      try {
+        return await gradeJob(
+          db,
+          job,
+          { ...opts, name, runtime },
+          services,
+          children,
+          stopping.signal,
+          pickupMs,
+        );
+      } finally {
+        slots.inHand--;
+        slots.freeSince = Date.now();
+      }
+    },
     {
       connection: redisConnection(opts.redisUrl, true),
       concurrency: opts.concurrency,
@@ -99,13 +137,16 @@ export async function startWorker(
       );
   });
   await worker.waitUntilReady();
+  opts.log(`worker ${name}: ${runtime} runtime (${why}); services: ${services.description}`);
   opts.log(`worker ${name} takes jobs from ${QUEUE_NAME} (concurrency ${opts.concurrency})`);
   return {
     name,
+    runtime,
     stop: async () => {
       const drain = setTimeout(() => stopping.abort(), opts.drainMs ?? 120_000);
       await worker.close();
       clearTimeout(drain);
+      children.stop();
       await services.stop();
       await db.destroy();
     },
@@ -115,21 +156,28 @@ export async function startWorker(
 async function gradeJob(
   db: Db,
   job: Job<GradeJobData>,
-  opts: WorkerOptions & { name: string },
-  services: WarmContainerServices,
+  opts: WorkerOptions & { name: string; runtime: WorkerRuntime },
+  services: GradingServices,
+  children: SpareGradingChildren,
   stopping: AbortSignal,
+  pickupMs: number | undefined,
 ): Promise<string> {
+  const t0 = performance.now();
   const submission = await claimSubmission(db, job.data.submissionId, opts.name);
   if (!submission) return 'already graded';
+  const claimed = performance.now();
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const record = (result: RunResult, exitCode: number, durationMs: number): Promise<boolean> =>
     recordResult(db, submission, result, {
       worker: opts.name,
       exitCode,
-      runtime: 'container',
+      // The runtime the checker reports it used (the worker's own when no learner code ran).
+      runtime: result.runtime?.kind ?? opts.runtime,
       contained: result.runtime?.contained ?? null,
       durationMs,
     });
+  const refuse = (code: string, message: string): RunResult =>
+    errorResult(submission, opts.runtime, code, message);
   // The worker's pid in the name: a worker that was SIGKILLed leaves its folder to the next worker's sweep.
   const dir = await mkdtemp(path.join(os.tmpdir(), `${SUBMISSION_DIR_PREFIX}${process.pid}-`));
   try {
@@ -140,17 +188,18 @@ async function gradeJob(
       await writeArchiveFiles(workspace, await readArchive(archive, DEFAULT_LIMITS));
     } catch (e) {
       if (!(e instanceof ArchiveError)) throw e;
-      await record(errorResult(submission, e.code, e.message), 2, 0);
+      await record(refuse(e.code, e.message), 2, 0);
       return 'refused archive';
     }
+    const unpacked = performance.now();
     const started = performance.now();
-    let lease: WarmServiceLease;
+    let lease: GradingServicesLease;
     try {
       lease = await services.take();
     } catch (e) {
-      const message = `the worker's service containers: ${(e as Error).message}`;
+      const message = `the worker's services for the grading: ${(e as Error).message}`;
       if (!lastAttempt) throw new InfrastructureError(message);
-      await record(errorResult(submission, 'CONTAINERS_FAILED', message), 2, 0);
+      await record(refuse('SERVICES_FAILED', message), 2, 0);
       return 'error';
     }
     let outcome: GradeOutcome;
@@ -159,12 +208,13 @@ async function gradeJob(
         {
           workspace,
           upToStep: submission.upToStep,
-          runtime: 'container',
+          runtime: opts.runtime,
           timeoutSeconds: opts.gradeTimeoutSeconds ?? 600,
           out: path.join(dir, 'result.json'),
         },
-        lease,
+        lease.urls,
         stopping,
+        children,
       );
     } finally {
       lease.release();
@@ -176,10 +226,9 @@ async function gradeJob(
     let exitCode = outcome.exitCode;
     // The checker refuses uncontained runs (requireContained); this is the second lock of that door.
     if (result && result.runtime?.contained === false) {
-      result = errorResult(
-        submission,
+      result = refuse(
         'UNCONTAINED',
-        'the checker ran the app outside a container; cohort grading only records contained runs',
+        'the checker could not contain the run; cohort grading only records contained runs',
       );
       exitCode = 2;
     }
@@ -190,15 +239,24 @@ async function gradeJob(
           ? `${result.error.code}: ${result.error.message}`
           : `the checker exited ${exitCode}: ${outcome.stderrTail.trim().split('\n').pop() ?? ''}`,
       );
+    const graded = performance.now();
     await record(
       result ??
-        errorResult(
-          submission,
+        refuse(
           'CHECKER_CRASHED',
           `the checker exited ${exitCode} without a result: ${outcome.stderrTail.trim().slice(-500)}`,
         ),
       exitCode > 2 ? 2 : exitCode,
       durationMs,
+    );
+    const stored = performance.now();
+    // Where a submission's time goes outside the checker's own run (bench:cohort reads this line).
+    const checkerMs = result?.timings?.['total'];
+    const ms = (n: number | undefined): number | string => (n === undefined ? '?' : Math.round(n));
+    opts.log(
+      `submission ${submission.id}: ${result?.status ?? 'error'} in ${(durationMs / 1000).toFixed(1)} s (${result?.runtime?.kind ?? opts.runtime} runtime); ` +
+        `outside the grading: pickup ${ms(pickupMs)} ms, claim ${ms(claimed - t0)} ms, unpack ${ms(unpacked - claimed)} ms, ` +
+        `services ${ms(outcome.spawnedAt - started)} ms, child start and exit ${ms(checkerMs === undefined ? undefined : outcome.exitedAt - outcome.spawnedAt - checkerMs)} ms, store ${ms(stored - graded)} ms`,
     );
     return result?.status ?? 'error';
   } finally {

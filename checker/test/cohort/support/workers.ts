@@ -62,15 +62,25 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-/** `sandbox worker` as its own process (the built CLI: `npm run build` first). */
+/** `sandbox worker` as its own process (the built CLI: `npm run build` first), in the given runtime. */
 export function spawnWorker(
   env: Record<string, string>,
   concurrency = 1,
   drainSeconds = 120,
+  runtime: 'process' | 'container' | 'auto' = 'container',
 ): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    [CLI, 'worker', '--concurrency', String(concurrency), '--drain-seconds', String(drainSeconds)],
+    [
+      CLI,
+      'worker',
+      '--runtime',
+      runtime,
+      '--concurrency',
+      String(concurrency),
+      '--drain-seconds',
+      String(drainSeconds),
+    ],
     {
       env: { ...process.env, ...env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
