@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { courseRoot, starterDir } from '../course/paths';
-import { copyWorkspace } from '../course/references';
+import { copyWorkspace } from '../workspace/copy';
 import { rememberWorkspace } from '../course/workspace';
 import { writeWorkspaceFile } from '../workspace/files';
 import { colorFor, createStyle } from '../reporters/style';

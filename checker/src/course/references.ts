@@ -1,4 +1,4 @@
-import { isGenerated } from '../workspace/generated';
+import { copyWorkspace } from '../workspace/copy';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,14 +26,6 @@ function git(cwd: string, args: string[], input?: string): string {
       GIT_COMMITTER_EMAIL: 'sandbox@sandbox.test',
     },
     maxBuffer: 64 * 1024 * 1024,
-  });
-}
-
-/** Copies a workspace-like folder without installed or generated files. */
-export function copyWorkspace(from: string, to: string): void {
-  cpSync(from, to, {
-    recursive: true,
-    filter: (src) => !isGenerated(src.slice(from.length + 1)),
   });
 }
 

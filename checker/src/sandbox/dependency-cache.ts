@@ -13,6 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { cacheDir } from '../services/cache-dir';
 import { readWorkspaceText } from '../workspace/files';
+import { LOCK_FILES, LOCK_MAX_BYTES, scanLock } from './dependency-sources';
 import type { Workspace } from '../workspace/workspace';
 
 const run = promisify(execFile);
@@ -34,12 +35,10 @@ const OWN_INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
 export function dependencyCacheKey(ws: Workspace): string | undefined {
   if (!ws.hasLockFile) return undefined;
   if (OWN_INSTALL_SCRIPTS.some((s) => ws.pkg.scripts?.[s]?.trim())) return undefined;
-  const lockName = existsSync(path.join(ws.dir, 'npm-shrinkwrap.json'))
-    ? 'npm-shrinkwrap.json'
-    : 'package-lock.json';
+  const lockName = LOCK_FILES.find((f) => existsSync(path.join(ws.dir, f)));
   const pkg = readWorkspaceText(ws.dir, 'package.json');
-  const lock = readWorkspaceText(ws.dir, lockName);
-  if (pkg === undefined || lock === undefined || !fromRegistryOnly(lock)) return undefined;
+  const lock = lockName && readWorkspaceText(ws.dir, lockName, { maxBytes: LOCK_MAX_BYTES });
+  if (pkg === undefined || !lock || !cacheable(lock)) return undefined;
   const h = createHash('sha256')
     .update(`contained-deps-1\0${process.version}\0${process.platform}\0${process.arch}\0`)
     .update(pkg)
@@ -48,25 +47,16 @@ export function dependencyCacheKey(ws: Workspace): string | undefined {
   return h.digest('hex').slice(0, 32);
 }
 
-function fromRegistryOnly(lockText: string): boolean {
+/** A lock of npm 7 or later whose every package comes from the registry, none from a folder (scanLock). */
+function cacheable(lockText: string): boolean {
   let lock: unknown;
   try {
     lock = JSON.parse(lockText);
   } catch {
     return false; // npm ci will say what is wrong with it
   }
-  const packages = (lock as { packages?: unknown }).packages;
-  if (typeof packages !== 'object' || packages === null) return false; // lockfile v1: not cached
-  return Object.entries(packages as Record<string, unknown>).every(([where, entry]) => {
-    if (where === '') return true;
-    if (typeof entry !== 'object' || entry === null) return false;
-    const e = entry as { link?: unknown; resolved?: unknown };
-    if (e.link) return false;
-    return (
-      e.resolved === undefined ||
-      (typeof e.resolved === 'string' && e.resolved.startsWith('https://'))
-    );
-  });
+  const scan = scanLock(lock);
+  return !scan.elsewhere && !scan.links && !scan.v1;
 }
 
 function treesDir(): string {

@@ -22,8 +22,15 @@ import { printParseErrorCode, parse, type ParseError } from 'jsonc-parser';
  * never quoted, and writes go to a fresh temp file in a verified folder, then rename.
  */
 
-/** Files larger than this are not the checker's: refused rather than read. */
+/** Files larger than this are not the checker's: refused rather than read (a lock file may ask for more). */
 const MAX_BYTES = 1024 * 1024;
+
+const READ_CHUNK = 256 * 1024;
+
+export interface ReadOptions {
+  /** Larger files are refused (1 MB unless told). */
+  maxBytes?: number;
+}
 
 /** What reading a workspace JSON file gave: its value, nothing (no file), or why it was unusable. */
 export type JsonRead =
@@ -34,7 +41,11 @@ export type JsonRead =
 export class UnsafeWorkspacePathError extends Error {}
 
 /** Reads `workspace/rel` as JSON without following links; a problem names the file and line only. */
-export function readWorkspaceJson(workspace: string, rel: string): JsonRead {
+export function readWorkspaceJson(
+  workspace: string,
+  rel: string,
+  opts: ReadOptions = {},
+): JsonRead {
   const shown = rel.split('/').join(sep);
   let target: string;
   try {
@@ -45,7 +56,7 @@ export function readWorkspaceJson(workspace: string, rel: string): JsonRead {
       return { ok: false, missing: false, problem: e.message };
     throw e;
   }
-  const text = readNoFollow(target, shown);
+  const text = readNoFollow(target, shown, opts.maxBytes);
   if (typeof text !== 'string') return text;
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
@@ -55,10 +66,14 @@ export function readWorkspaceJson(workspace: string, rel: string): JsonRead {
 }
 
 /** Writes `workspace/rel` (creating its folders inside the workspace) without following any link. */
-/** The text of `workspace/rel` (a regular file, no link on its path, at most 1 MB), or undefined. */
-export function readWorkspaceText(workspace: string, rel: string): string | undefined {
+/** The text of `workspace/rel` (a regular file, no link on its path, at most 1 MB unless told), or undefined. */
+export function readWorkspaceText(
+  workspace: string,
+  rel: string,
+  opts: ReadOptions = {},
+): string | undefined {
   try {
-    const text = readNoFollow(verifiedPath(workspace, rel, { create: false }), rel);
+    const text = readNoFollow(verifiedPath(workspace, rel, { create: false }), rel, opts.maxBytes);
     return typeof text === 'string' ? text : undefined;
   } catch {
     return undefined;
@@ -137,7 +152,7 @@ function verifiedPath(workspace: string, rel: string, opts: { create: boolean })
   return target;
 }
 
-function readNoFollow(target: string, shown: string): string | JsonRead {
+function readNoFollow(target: string, shown: string, maxBytes = MAX_BYTES): string | JsonRead {
   let fd: number;
   try {
     fd = openSync(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -146,16 +161,23 @@ function readNoFollow(target: string, shown: string): string | JsonRead {
     return { ok: false, missing: false, problem: `${shown} could not be opened` };
   }
   try {
-    const buffer = Buffer.alloc(MAX_BYTES + 1);
+    // Read in chunks as it comes (never sized by a stat the file could outgrow meanwhile).
+    const chunks: Buffer[] = [];
     let length = 0;
     for (;;) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, maxBytes + 1 - length));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
       length += n;
-      if (length > MAX_BYTES)
-        return { ok: false, missing: false, problem: `${shown} is larger than 1 MB` };
+      if (length > maxBytes)
+        return {
+          ok: false,
+          missing: false,
+          problem: `${shown} is larger than ${Math.round(maxBytes / 1048576)} MB`,
+        };
     }
-    return buffer.subarray(0, length).toString('utf8');
+    return Buffer.concat(chunks, length).toString('utf8');
   } finally {
     closeSync(fd);
   }

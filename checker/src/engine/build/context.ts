@@ -2,10 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SetupError } from '../../app/setup-error';
 import { orphaned, ownerTag } from '../../sandbox/owner';
-import { COPY_LIMITS } from '../../workspace/copy';
-import { isGenerated, TOOL_CONFIG_FILES } from '../../workspace/generated';
+import { COPY_LIMITS, copyWorkspace, isInside } from '../../workspace/copy';
 import { allowListedCourseFiles, courseRoot } from '../course-files';
 import { courseDevDependencies } from './course-dev-dependencies';
 
@@ -14,9 +12,9 @@ const INLINED_DIR = '.sandbox-extends';
 const MANIFESTS = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json'];
 
 /**
- * What the image is built from: a copy of the workspace made without following any symlink out of
- * it, plus nothing from outside but the course's allow-listed files. Unlike workspace/copy.ts (the
- * process runtime's copy), links out are dropped and modes normalised (uid 10001 reads the copy).
+ * What the image is built from: the workspace copied by workspace/copy.ts (links kept only when they
+ * stay inside, modes normalised: uid 10001 reads the copy, hashed as it is copied), plus nothing
+ * from outside but the course's allow-listed files.
  * `app/` is the whole copy (the build stage's input); `deps/` holds its manifests only (the
  * dependency stage never sees sources).
  */
@@ -53,11 +51,6 @@ export function maxContextBytes(env: NodeJS.ProcessEnv = process.env): number {
   return (Number.isFinite(mb) && mb > 0 ? mb : 256) * 1024 * 1024;
 }
 
-const inside = (root: string, p: string): boolean => {
-  const rel = path.relative(root, p);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-};
-
 /** Reads a regular file without following a link put in its place since it was listed. */
 function readNoFollow(file: string): Buffer {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
@@ -65,59 +58,6 @@ function readNoFollow(file: string): Buffer {
     return fs.readFileSync(fd);
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-interface Copier {
-  readonly from: string;
-  readonly to: string;
-  readonly hash: Hash;
-  readonly refused: string[];
-  bytes: number;
-  readonly maxBytes: number;
-  /** Files, folders and links seen so far (at most COPY_LIMITS.files). */
-  entries: number;
-}
-
-function copyTree(c: Copier, rel: string): void {
-  for (const name of fs.readdirSync(path.join(c.from, rel)).sort()) {
-    const relPath = path.join(rel, name);
-    // Not copied: generated folders, and the workspace's npm config (npm's own settings are used).
-    if (isGenerated(relPath) || (rel === '' && TOOL_CONFIG_FILES.has(name))) continue;
-    const src = path.join(c.from, relPath);
-    const dest = path.join(c.to, relPath);
-    const st = fs.lstatSync(src);
-    if (++c.entries > COPY_LIMITS.files)
-      throw new SetupError(
-        'submission',
-        'WORKSPACE_TOO_BIG',
-        `your workspace has more than ${COPY_LIMITS.files} files and folders without node_modules, dist and .git: remove what is not source.`,
-      );
-    if (st.isDirectory()) {
-      fs.mkdirSync(dest, { mode: 0o755 });
-      c.hash.update(`d\0${relPath}\0`);
-      copyTree(c, relPath);
-    } else if (st.isFile()) {
-      const data = readNoFollow(src);
-      c.bytes += data.length;
-      if (c.bytes > c.maxBytes)
-        throw new SetupError(
-          'submission',
-          'WORKSPACE_TOO_BIG',
-          `your workspace is over ${c.maxBytes / 1048576} MB without node_modules, dist and .git: remove large files (SANDBOX_CONTAINER_MAX_CONTEXT_MB raises the cap).`,
-        );
-      const mode = st.mode & 0o111 ? 0o755 : 0o644;
-      fs.writeFileSync(dest, data, { mode, flag: 'wx' });
-      c.hash.update(`f\0${relPath}\0${mode}\0`).update(data);
-    } else if (st.isSymbolicLink()) {
-      const target = fs.readlinkSync(src);
-      const resolved = path.resolve(path.dirname(src), target);
-      // Kept as a link only when it is relative and lands inside the workspace; never followed.
-      if (!path.isAbsolute(target) && inside(c.from, resolved)) {
-        fs.symlinkSync(target, dest);
-        c.hash.update(`l\0${relPath}\0${target}\0`);
-      } else c.refused.push(`${relPath} (a link out of the workspace)`);
-    } else c.refused.push(`${relPath} (not a file or folder)`);
   }
 }
 
@@ -144,7 +84,7 @@ function inlineCourseExtends(workspace: string, appDir: string, hash: Hash): voi
     const config = readJson(configPath);
     if (typeof config?.extends !== 'string' || !config.extends.startsWith('.')) continue;
     const target = path.resolve(workspace, config.extends);
-    if (inside(workspace, target) || !allowed.has(target)) continue;
+    if (isInside(workspace, target) || !allowed.has(target)) continue;
     const data = readNoFollow(target);
     const copy = path.join(INLINED_DIR, path.basename(target));
     fs.mkdirSync(path.join(appDir, INLINED_DIR), { recursive: true, mode: 0o755 });
@@ -160,7 +100,7 @@ function inlineCourseExtends(workspace: string, appDir: string, hash: Hash): voi
 /** The course's own workspaces (reference-app) rely on tools the course root installs; a learner's never do. */
 function addCourseDevDependencies(workspace: string, appDir: string, hash: Hash): void {
   const root = courseRoot();
-  if (!inside(root, workspace) || workspace === root) return;
+  if (!isInside(root, workspace) || workspace === root) return;
   const pkgFile = path.join(appDir, 'package.json');
   if (!fs.existsSync(pkgFile) || fs.lstatSync(pkgFile).isSymbolicLink()) return;
   const needed = courseDevDependencies(root, appDir);
@@ -183,16 +123,12 @@ export function makeBuildContext(workspace: string, salt: string): BuildContext 
     fs.mkdirSync(appDir, { mode: 0o755 });
     fs.mkdirSync(depsDir, { mode: 0o755 });
     const hash = createHash('sha256').update(salt);
-    const copier: Copier = {
-      from,
-      to: appDir,
+    const copied = copyWorkspace(from, appDir, {
+      links: 'inside',
+      modes: 'normalise',
+      limits: { files: COPY_LIMITS.files, bytes: maxContextBytes() },
       hash,
-      refused: [],
-      bytes: 0,
-      maxBytes: maxContextBytes(),
-      entries: 0,
-    };
-    copyTree(copier, '');
+    });
     inlineCourseExtends(from, appDir, hash);
     addCourseDevDependencies(from, appDir, hash);
     const depsHash = createHash('sha256').update(salt);
@@ -210,7 +146,7 @@ export function makeBuildContext(workspace: string, salt: string): BuildContext 
       depsDir,
       hash: hash.digest('hex').slice(0, 16),
       depsHash: depsHash.digest('hex').slice(0, 16),
-      refused: copier.refused,
+      refused: copied.refused,
       remove,
     };
   } catch (e) {
