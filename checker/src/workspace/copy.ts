@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { SetupError } from '../app/setup-error';
+import { openNewFile } from './files';
 import { isGenerated, TOOL_CONFIG_FILES } from './generated';
 
 export interface CopyLimits {
@@ -83,13 +84,9 @@ export function copyWorkspace(src: string, dest: string, opts: CopyOptions = {})
     try {
       if (!fstatSync(input).isFile())
         return void result.refused.push(`${rel} (not a file or folder)`);
-      const output = openSync(
-        to,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        0o600,
-      );
+      const output = openNewFile(to, 0o600);
       try {
-        // The mode after the write, by descriptor: the process's umask never narrows it.
+        // The mode set by descriptor: the process's umask never narrows it.
         fchmodSync(output, mode);
         opts.hash?.update(`f\0${rel}\0${mode}\0`);
         for (;;) {

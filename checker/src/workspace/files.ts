@@ -84,6 +84,15 @@ export function writeWorkspaceFile(workspace: string, rel: string, content: stri
   replaceFile(verifiedPath(workspace, rel, { create: true }), content);
 }
 
+/** Opens a file that must not exist yet for writing (O_EXCL + O_NOFOLLOW: a name planted there, a link included, makes it fail). */
+export function openNewFile(path: string, mode: number): number {
+  return openSync(
+    path,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    mode,
+  );
+}
+
 /**
  * Replaces `target` by a new file holding `content`: written to a fresh temp name beside it
  * (O_EXCL + O_NOFOLLOW, so a name planted there in the meantime makes it fail), then renamed
@@ -92,11 +101,7 @@ export function writeWorkspaceFile(workspace: string, rel: string, content: stri
  */
 export function replaceFile(target: string, content: string): void {
   const temp = `${target}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(
-    temp,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o644,
-  );
+  const fd = openNewFile(temp, 0o644);
   try {
     writeSync(fd, content);
   } finally {
