@@ -17,7 +17,7 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { orphaned, ownerTag } from '../sandbox/owner';
+import { orphaned, ownerTag, processStart } from '../sandbox/owner';
 import { findPostgresBinaries, type PostgresBinaries } from './binaries';
 import { cacheDir } from './cache-dir';
 import { isRoot, lookupUser, type OsUser } from './os-user';
@@ -225,11 +225,23 @@ export async function sweepOrphanRuns(): Promise<void> {
         (await readFile(path.join(dir, name, server.file), 'utf8').catch(() => '')).split('\n')[0],
       );
       // A recycled pid may belong to someone else now: only signal the server it was.
-      if (pid && pidAlive(pid) && (await commandOf(pid)).includes(server.command))
+      if (pid && pidAlive(pid) && (await commandOf(pid)).includes(server.command)) {
         process.kill(pid, server.signal);
+        await ended(pid, SERVER_END_MS);
+      }
     }
     await rm(path.join(dir, name), { recursive: true, force: true });
   }
+}
+
+/** How long a swept server is waited for after its signal (a SIGKILLed one ends within milliseconds, unless the machine is loaded). */
+const SERVER_END_MS = 2000;
+
+/** Resolves once `pid` has ended (gone, or a zombie), or after `ms`: a sweep returns with its servers gone, not going. */
+async function ended(pid: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (processStart(pid) !== undefined && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
 }
 
 async function commandOf(pid: number): Promise<string> {
