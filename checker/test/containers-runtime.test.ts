@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import {
@@ -90,6 +91,49 @@ describe('container runtime: a hostile submission is contained', () => {
     expect(app.url).toBe(url);
     expect(await getJson(app, '/health')).toEqual({ status: 'ok', uid: 10001 });
     await app.remove();
+  });
+
+  it("sees no process but its own: nothing of the machine's or another run's to read an environment from or signal", async () => {
+    const other = runtime.createApp();
+    const app = runtime.createApp();
+    await other.start();
+    await app.start();
+    const { procs, self } = (await getJson(app, '/procs')) as unknown as {
+      procs: { pid: number; cmdline: string; environ: string }[];
+      self: number;
+    };
+    // Its own node (pid 1: the start script execs it) and whatever it started; never the other instance's.
+    expect(procs.map((p) => p.pid)).toContain(self);
+    expect(procs.every((p) => /^(node server\.js|\/bin\/sh|ENOENT|ESRCH)/.test(p.cmdline))).toBe(
+      true,
+    );
+    expect(procs.length).toBeLessThanOrEqual(2);
+    await other.remove();
+    await app.remove();
+  });
+
+  it('reaches no abstract unix socket of the machine and reads no file of the course', async () => {
+    // Abstract sockets have no file and no permission check: only a network namespace fences them.
+    const name = `backend-sandbox-test-${randomBytes(4).toString('hex')}`;
+    let connections = 0;
+    const server = net.createServer((s) => {
+      connections++;
+      s.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen({ path: `\0${name}` }, resolve));
+    const app = runtime.createApp();
+    try {
+      await app.start();
+      expect(await getJson(app, `/abstract?name=${name}`)).toEqual({ result: 'ECONNREFUSED' });
+      expect(connections).toBe(0);
+      const course = path.resolve(__dirname, '..', '..', 'reference-app', 'package.json');
+      expect(await getJson(app, `/read?path=${encodeURIComponent(course)}`)).toEqual({
+        result: 'ENOENT',
+      });
+    } finally {
+      await app.remove();
+      server.close();
+    }
   });
 
   it('refuses writes outside /tmp (read-only root filesystem, workspace included)', async () => {
