@@ -150,6 +150,28 @@ describe('prepareRun cleanup', () => {
     }
   }, 30_000);
 
+  it('onAppStarting is told once, as the app starts; release() stops the app and the services, dispose() the rest', async () => {
+    const tiny = writeTinyApp();
+    try {
+      let told = 0;
+      const run = await prepareRun({
+        workspace: tiny.dir,
+        databaseUrl: MACHINE_PG,
+        onAppStarting: () => told++,
+      });
+      expect(told).toBe(1);
+      const appPid = ((await run.context.app.http.get('/env')).response.json as { pid: number })
+        .pid;
+      await run.release();
+      expect(stillAlive([appPid])).toEqual([]);
+      expect(postgresObjects(MACHINE_PG, `sandbox_run_${process.pid}_`)).toEqual([]);
+      await run.dispose();
+      expect(processesMentioning(tiny.dir)).toEqual([]);
+    } finally {
+      tiny.remove();
+    }
+  }, 30_000);
+
   it('a workspace without a start script is a submission SetupError saying what to do', async () => {
     const tiny = writeTinyApp({ noStart: true });
     try {
