@@ -1,5 +1,10 @@
 import { AppProcess, isSimpleCommand } from '../../src/sandbox/app-process';
-import { createAppSandbox, PIDS_MAX, type AppSandbox } from '../../src/sandbox/limits';
+import {
+  createAppSandbox,
+  MEMORY_MAX_BYTES,
+  PIDS_MAX,
+  type AppSandbox,
+} from '../../src/sandbox/limits';
 import { LogBuffer } from '../../src/app/log-buffer';
 import { descendants } from '../../src/sandbox/process-tree';
 import { readWorkspace } from '../../src/workspace/workspace';
@@ -86,6 +91,28 @@ describe('the app process', () => {
       logs: expect.stringContaining('JWT_SECRET is missing'),
     });
   });
+
+  it('a memory hog is killed at the memory limit, and the run says the app was killed', async () => {
+    // 128 MiB at a time, every page written, up to twice the limit: the kernel ends it on the way.
+    const hog = `const held = []; for (let i = 0; i < ${(2 * MEMORY_MAX_BYTES) / 2 ** 27}; i++) held.push(Buffer.alloc(2 ** 27, 1)); console.log("held", held.length); require("./server.js");`;
+    const ws = readWorkspace(tiny({ start: 'node hog.js', files: { 'hog.js': hog } }).dir);
+    const sandbox = createAppSandbox(ws.dir);
+    sandboxes.push(sandbox);
+    // A root checker (a grading machine, CI) has a memory cgroup; only an ordinary user's may not.
+    if (process.getuid?.() !== 0) return expect(sandbox.describe()).toMatch(/^(no )?cgroups/);
+    expect(sandbox.describe()).toMatch(/^cgroups \S*memory/);
+    const proc = new AppProcess({ workspace: ws, port: await freePort(), env: {}, sandbox });
+    procs.push(proc);
+    const err = await proc.start().catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      kind: 'submission',
+      code: 'APP_EXITED',
+      message: expect.stringContaining('was killed by SIGKILL'),
+      logs: expect.not.stringContaining('held'), // it never got the memory it asked for
+    });
+    expect(proc.running).toBe(false);
+    expect(sandbox.pids()).toEqual([]);
+  }, 60_000);
 
   it('a fork bomb stops at the pids limit and kill() still clears every process', async () => {
     const bomb =
