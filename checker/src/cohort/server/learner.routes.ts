@@ -109,7 +109,7 @@ export function learnerRoutes(deps: CohortDeps): Router {
         throw e;
       }
       timing.mark('check');
-      const { submission, duplicate } = await storeSubmission(db, {
+      const { submission, duplicate, waiting } = await storeSubmission(db, {
         learnerId: me.id,
         cohortId: me.cohortId,
         sha256: actual,
@@ -123,7 +123,7 @@ export function learnerRoutes(deps: CohortDeps): Router {
         await deps.queue
           .enqueue(
             { submissionId: submission.id, learnerId: me.id },
-            (await waitingOfLearner(db, me.id)) - 1,
+            waiting ?? (await waitingOfLearner(db, me.id)) - 1,
           )
           .catch((e: unknown) =>
             deps.log(`queueing ${submission.id} failed (the reconciler will retry): ${String(e)}`),

@@ -1,6 +1,5 @@
 import type { RunResult } from '../../results/types';
 import type { Db } from './db';
-import { recordEvent } from './events.repository';
 import type { Submission } from './submissions.repository';
 
 /** How the result came about, besides the checker's own document. */
@@ -59,9 +58,36 @@ export const toStoredResult = (r: ResultRow): StoredResult => ({
   result: r.result,
 });
 
+const STEP_COLUMNS = [
+  'submission_id',
+  'learner_id',
+  'cohort_id',
+  'step_number',
+  'step_slug',
+  'status',
+  'score',
+  'max_score',
+  'graded_at',
+] as const;
+const CHECK_COLUMNS = [
+  'submission_id',
+  'step_number',
+  'step_slug',
+  'position',
+  'check_name',
+  'status',
+  'points',
+  'max_points',
+  'message',
+  'hint',
+  'log_excerpt',
+] as const;
+
 /**
- * Records the one result of a submission with its per-step and per-check rows, in one
- * transaction. False when a result was already there (another worker finished first): nothing changes.
+ * Records the one result of a submission with its per-step and per-check rows, its submission's
+ * status and its event, in one statement (one round trip, one commit: it is on each
+ * submission's path). False when a result was already there (another worker finished first):
+ * nothing changes.
  */
 export async function recordResult(
   db: Db,
@@ -69,44 +95,54 @@ export async function recordResult(
   result: RunResult,
   meta: GradeMeta,
 ): Promise<boolean> {
-  return db.transaction(async (trx) => {
-    const inserted = await trx('results')
-      .insert({
-        submission_id: submission.id,
-        status: result.status,
-        score: result.score,
-        max_score: result.maxScore,
-        exit_code: meta.exitCode,
-        runtime: meta.runtime,
-        contained: meta.contained,
-        error_code: result.error?.code ?? null,
-        error_message: result.error?.message ?? null,
-        result: JSON.stringify(result),
-        worker: meta.worker,
-        duration_ms: Math.round(meta.durationMs),
-      })
-      .onConflict('submission_id')
-      .ignore()
-      .returning('submission_id');
-    if (inserted.length === 0) return false;
-    const gradedAt = new Date();
-    if (result.steps.length > 0)
-      await trx('step_results').insert(stepRowsOf(submission, result, gradedAt));
-    const checks = checkRowsOf(submission.id, result);
-    for (let i = 0; i < checks.length; i += 500)
-      await trx('check_results').insert(checks.slice(i, i + 500));
-    await trx('submissions')
-      .where('id', submission.id)
-      .update({ status: result.status === 'error' ? 'error' : 'graded', finished_at: gradedAt });
-    await recordEvent(trx, {
-      cohortId: submission.cohortId,
-      learnerId: submission.learnerId,
-      submissionId: submission.id,
-      type: 'result.recorded',
-      payload: { status: result.status, score: result.score, maxScore: result.maxScore },
-    });
-    return true;
-  });
+  const gradedAt = new Date();
+  const columns = (names: readonly string[]): string => names.join(', ');
+  const { rows } = await db.raw<{ rows: { submission_id: string }[] }>(
+    `with recorded as (
+       insert into results (submission_id, status, score, max_score, exit_code, runtime, contained,
+                            error_code, error_message, result, worker, duration_ms)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)
+       on conflict (submission_id) do nothing
+       returning submission_id),
+     steps as (
+       insert into step_results (${columns(STEP_COLUMNS)})
+       select ${columns(STEP_COLUMNS)} from jsonb_populate_recordset(null::step_results, ?::jsonb)
+        where exists (select 1 from recorded)),
+     checks as (
+       insert into check_results (${columns(CHECK_COLUMNS)})
+       select ${columns(CHECK_COLUMNS)} from jsonb_populate_recordset(null::check_results, ?::jsonb)
+        where exists (select 1 from recorded)),
+     finished as (
+       update submissions set status = ?, finished_at = ?
+        where id = ? and exists (select 1 from recorded)),
+     event as (
+       insert into events (cohort_id, learner_id, submission_id, type, payload)
+       select ?, ?, submission_id, 'result.recorded', ?::jsonb from recorded)
+     select submission_id from recorded`,
+    [
+      submission.id,
+      result.status,
+      result.score,
+      result.maxScore,
+      meta.exitCode,
+      meta.runtime,
+      meta.contained,
+      result.error?.code ?? null,
+      result.error?.message ?? null,
+      JSON.stringify(result),
+      meta.worker,
+      Math.round(meta.durationMs),
+      JSON.stringify(stepRowsOf(submission, result, gradedAt)),
+      JSON.stringify(checkRowsOf(submission.id, result)),
+      result.status === 'error' ? 'error' : 'graded',
+      gradedAt,
+      submission.id,
+      submission.cohortId,
+      submission.learnerId,
+      JSON.stringify({ status: result.status, score: result.score, maxScore: result.maxScore }),
+    ],
+  );
+  return rows.length > 0;
 }
 
 export async function resultOf(db: Db, submissionId: string): Promise<StoredResult | undefined> {

@@ -1,5 +1,4 @@
 import type { Db } from './db';
-import { recordEvent } from './events.repository';
 
 export type SubmissionStatus = 'queued' | 'grading' | 'graded' | 'error';
 
@@ -68,48 +67,54 @@ function sameContent(db: Db, s: Pick<NewSubmission, 'learnerId' | 'sha256' | 'up
 }
 
 /**
- * Stores a submission with its archive and file list in one transaction (before anything is
- * queued). The same content for the same steps from the same learner is the existing submission.
+ * Stores a submission with its archive, file list and event in one statement (one round trip,
+ * one commit, before anything is queued). The same content for the same steps from the same
+ * learner is the existing submission. `waiting`: the learner's other submissions waiting or in grading.
  */
 export async function storeSubmission(
   db: Db,
   input: NewSubmission,
-): Promise<{ submission: Submission; duplicate: boolean }> {
+): Promise<{ submission: Submission; duplicate: boolean; waiting?: number }> {
   const existing = await sameContent(db, input);
   if (existing) return { submission: toSubmission(existing), duplicate: true };
   try {
-    const row = await db.transaction(async (trx) => {
-      const [inserted] = await trx('submissions')
-        .insert({
-          learner_id: input.learnerId,
-          cohort_id: input.cohortId,
-          sha256: input.sha256,
-          up_to_step: input.upToStep,
-          size_bytes: input.archive.length,
-          file_count: input.files.length,
-        })
-        .returning<SubmissionRow[]>('*');
-      if (!inserted) throw new Error('the submission was not stored');
-      await trx('submission_archives').insert({ submission_id: inserted.id, data: input.archive });
-      for (let i = 0; i < input.files.length; i += 500)
-        await trx('submission_files').insert(
-          input.files.slice(i, i + 500).map((f) => ({
-            submission_id: inserted.id,
-            path: f.path,
-            sha256: f.sha256,
-            size_bytes: f.size,
-          })),
-        );
-      await recordEvent(trx, {
-        cohortId: input.cohortId,
-        learnerId: input.learnerId,
-        submissionId: inserted.id,
-        type: 'submission.created',
-        payload: { upToStep: input.upToStep },
-      });
-      return inserted;
-    });
-    return { submission: toSubmission(row), duplicate: false };
+    const { rows } = await db.raw<{ rows: (SubmissionRow & { waiting: string })[] }>(
+      `with inserted as (
+         insert into submissions (learner_id, cohort_id, sha256, up_to_step, size_bytes, file_count)
+         values (?, ?, ?, ?, ?, ?)
+         returning *),
+       archive as (
+         insert into submission_archives (submission_id, data) select id, ? from inserted),
+       files as (
+         insert into submission_files (submission_id, path, sha256, size_bytes)
+         select inserted.id, f.path, f.sha256, f.size_bytes
+           from inserted, unnest(?::text[], ?::text[], ?::int[]) as f(path, sha256, size_bytes)),
+       event as (
+         insert into events (cohort_id, learner_id, submission_id, type, payload)
+         select cohort_id, learner_id, id, 'submission.created',
+                jsonb_build_object('upToStep', up_to_step)
+           from inserted)
+       select inserted.*,
+              (select count(*) from submissions w
+                where w.learner_id = inserted.learner_id and w.status in ('queued', 'grading')) as waiting
+         from inserted`,
+      [
+        input.learnerId,
+        input.cohortId,
+        input.sha256,
+        input.upToStep,
+        input.archive.length,
+        input.files.length,
+        input.archive,
+        input.files.map((f) => f.path),
+        input.files.map((f) => f.sha256),
+        input.files.map((f) => f.size),
+      ],
+    );
+    const row = rows[0];
+    if (!row) throw new Error('the submission was not stored');
+    // The count sees the table as it was before this statement: the others only.
+    return { submission: toSubmission(row), duplicate: false, waiting: Number(row.waiting) };
   } catch (e) {
     // Two identical uploads raced: the other one won.
     if ((e as { code?: string }).code !== '23505') throw e;
