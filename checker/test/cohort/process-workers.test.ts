@@ -5,13 +5,12 @@ import { chooseWorkerRuntime } from '../../src/cohort/worker/worker-runtime';
 import { stopWarmPostgres } from '../../src/services/warm-postgres';
 import {
   joinAs,
-  json,
   mentorWithCohort,
   REDIS_URL,
   startTestService,
   type TestService,
 } from './support/service';
-import { spawnWorker, tinyArchive, type WorkerProcess } from './support/workers';
+import { spawnWorker, stopWorkers, submitTiny, type WorkerProcess } from './support/workers';
 
 // Workers as separate processes (the built CLI) grading in the process runtime, contained as root
 // (a uid of its own per run, cgroups, the network fence: `sandbox doctor`'s "Process runtime"),
@@ -47,15 +46,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(
-    workers.map(async (w) => {
-      if (w.child.exitCode !== null || w.child.signalCode !== null) return;
-      w.child.kill('SIGTERM');
-      const timer = setTimeout(() => w.child.kill('SIGKILL'), 60_000);
-      await w.exited;
-      clearTimeout(timer);
-    }),
-  );
+  await stopWorkers(workers);
   await service?.dispose();
   await stopWarmPostgres();
   if (savedCache === undefined) delete process.env['SANDBOX_CACHE_DIR'];
@@ -63,16 +54,8 @@ afterAll(async () => {
   rmSync(cache, { recursive: true, force: true });
 });
 
-async function submit(token: string, variant: string): Promise<string> {
-  const { archive, sha256 } = await tinyArchive(variant);
-  const r = await json<{ submission: { id: string } }>(service.url, 'POST', '/api/submissions', {
-    token,
-    raw: archive,
-    headers: { 'x-sandbox-sha256': sha256, 'x-sandbox-step': '1' },
-  });
-  expect(r.status).toBe(202);
-  return r.body.submission.id;
-}
+const submit = (token: string, variant: string): Promise<string> =>
+  submitTiny(service, token, variant);
 
 interface Row {
   status: string;

@@ -5,14 +5,14 @@ import os from 'node:os';
 import { stillAlive } from '../support/leftovers';
 import { freePort } from '../../src/services/ports';
 import { findRedisServer } from '../../src/services/binaries';
+import { joinAs, mentorWithCohort, startTestService, type TestService } from './support/service';
 import {
-  joinAs,
-  json,
-  mentorWithCohort,
-  startTestService,
-  type TestService,
-} from './support/service';
-import { gradingChildrenOf, spawnWorker, tinyArchive, type WorkerProcess } from './support/workers';
+  gradingChildrenOf,
+  spawnWorker,
+  stopWorkers,
+  submitTiny,
+  type WorkerProcess,
+} from './support/workers';
 
 // Workers as separate processes (the built CLI) grading tiny step-1 workspaces in the container
 // runtime, on a private redis-server this test can kill and restart, and the machine's Postgres.
@@ -77,29 +77,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // SIGTERM, so each worker stops its warm service containers; SIGKILL for one that does not exit in time.
-  await Promise.all(
-    spawned.map(async (w) => {
-      if (w.child.exitCode !== null || w.child.signalCode !== null) return;
-      w.child.kill('SIGTERM');
-      const timer = setTimeout(() => w.child.kill('SIGKILL'), 60_000);
-      await w.exited;
-      clearTimeout(timer);
-    }),
-  );
+  await stopWorkers(spawned);
   await service?.dispose();
   redis?.kill('SIGKILL');
 });
 
-async function submit(learnerToken: string, variant: string): Promise<string> {
-  const { archive, sha256 } = await tinyArchive(variant);
-  const r = await json<{ submission: { id: string } }>(service.url, 'POST', '/api/submissions', {
-    token: learnerToken,
-    raw: archive,
-    headers: { 'x-sandbox-sha256': sha256, 'x-sandbox-step': '1' },
-  });
-  expect(r.status).toBe(202);
-  return r.body.submission.id;
-}
+const submit = (learnerToken: string, variant: string): Promise<string> =>
+  submitTiny(service, learnerToken, variant);
 
 interface Row {
   status: string;

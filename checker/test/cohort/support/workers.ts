@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_LIMITS } from '../../../src/cohort/archive/limits';
 import { packWorkspace } from '../../../src/cohort/archive/pack';
+import { json, type TestService } from './service';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'bin', 'sandbox.js');
 
@@ -143,3 +144,32 @@ export async function gradingChildrenOf(pid: number, ms = 120_000): Promise<numb
 }
 
 export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(3).toString('hex')}`;
+
+/** A tiny step-1 submission from this learner, accepted (202); its id. */
+export async function submitTiny(
+  service: TestService,
+  learnerToken: string,
+  variant: string,
+): Promise<string> {
+  const { archive, sha256 } = await tinyArchive(variant);
+  const r = await json<{ submission: { id: string } }>(service.url, 'POST', '/api/submissions', {
+    token: learnerToken,
+    raw: archive,
+    headers: { 'x-sandbox-sha256': sha256, 'x-sandbox-step': '1' },
+  });
+  expect(r.status).toBe(202);
+  return r.body.submission.id;
+}
+
+/** SIGTERM to every worker still running (it stops its services itself); SIGKILL to one not gone within 60 s. */
+export async function stopWorkers(workers: WorkerProcess[]): Promise<void> {
+  await Promise.all(
+    workers.map(async (w) => {
+      if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+      w.child.kill('SIGTERM');
+      const timer = setTimeout(() => w.child.kill('SIGKILL'), 60_000);
+      await w.exited;
+      clearTimeout(timer);
+    }),
+  );
+}
