@@ -293,6 +293,28 @@ export function expectErrorBody(ex: Exchange, status: number, code: string): voi
   expectJsonBody(ex, { error: { code, message: is.string } });
 }
 
+/**
+ * 400 VALIDATION_FAILED whose `details` name exactly `fields` (each once or more, in any order):
+ * the contract's one detail per bad field of the body or query.
+ */
+export function expectValidationFailed(ex: Exchange, fields: readonly string[]): void {
+  expectErrorBody(ex, 400, 'VALIDATION_FAILED');
+  const details = (ex.response.json as { error: { details?: unknown } }).error.details;
+  const want = [...new Set(fields)].sort();
+  const named = Array.isArray(details)
+    ? [...new Set(details.map((d) => (d as { field?: unknown } | null)?.field))].sort()
+    : undefined;
+  if (named && JSON.stringify(named) === JSON.stringify(want)) return;
+  fail(
+    `${label(ex)} answered 400 VALIDATION_FAILED with ${named ? `details naming ${named.map((f) => show(f)).join(', ') || 'no field'}` : `details ${show(details)}`}, expected details naming ${want.map((f) => show(f)).join(' and ')}`,
+    {
+      exchange: ex,
+      expected: `"details": [{"field","message"}], one per bad field: ${want.map((f) => show(f)).join(', ')} (the field's own name, as sent)`,
+      observed: `details: ${show(details, 400)}`,
+    },
+  );
+}
+
 /** The header is present and, when given, equals / matches / satisfies `expected`. */
 export function expectHeader(
   ex: Exchange,

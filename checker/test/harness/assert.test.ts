@@ -6,6 +6,7 @@ import {
   expectHeader,
   expectJsonBody,
   expectStatus,
+  expectValidationFailed,
   expectWithin,
   is,
   median,
@@ -75,6 +76,30 @@ describe('assert', () => {
     expect(f.summary).toBe(
       'POST /auth/login?x=1 answered 404 NOT_FOUND, expected 401 UNAUTHORIZED',
     );
+  });
+
+  it('expectValidationFailed wants one detail per bad field, named as the contract names it', () => {
+    const invalid = (details: unknown): Exchange =>
+      exchange(400, { error: { code: 'VALIDATION_FAILED', message: 'bad', details } });
+    const both = [
+      { field: 'password', message: 'too short' },
+      { field: 'email', message: 'not an address' },
+      { field: 'email', message: 'too long' },
+    ];
+    expect(() => expectValidationFailed(invalid(both), ['email', 'password'])).not.toThrow();
+    expect(
+      failureOf(() =>
+        expectValidationFailed(invalid([{ field: 'body.title', message: 'x' }]), ['title']),
+      ).summary,
+    ).toBe(
+      'POST /auth/login?x=1 answered 400 VALIDATION_FAILED with details naming "body.title", expected details naming "title"',
+    );
+    expect(failureOf(() => expectValidationFailed(invalid(undefined), ['limit'])).summary).toBe(
+      'POST /auth/login?x=1 answered 400 VALIDATION_FAILED with details undefined (missing), expected details naming "limit"',
+    );
+    expect(
+      failureOf(() => expectValidationFailed(exchange(201, { user: {} }), ['email'])).summary,
+    ).toContain('answered 201');
   });
 
   it('expectHeader returns the value or says it is missing', () => {

@@ -7,6 +7,7 @@ import {
   expectShape,
   expectStatus,
   fail,
+  inCase,
   is,
   sandbox,
 } from '@sandbox/harness';
@@ -52,7 +53,16 @@ check(
     const iat = claims.iat ?? 0;
     expectShape(
       claims,
-      { sub: user.id, iat: is.integer, exp: iat + 900, jti: is.nonEmptyString },
+      {
+        sub: user.id,
+        // NumericDate: seconds since the epoch (Date.now() / 1000), not milliseconds.
+        iat: is.satisfying(
+          `whole seconds since the epoch, within 5 minutes of now (${Math.floor(Date.now() / 1000)})`,
+          (v) => Number.isInteger(v) && Math.abs(Number(v) - Date.now() / 1000) <= 300,
+        ),
+        exp: iat + 900,
+        jti: is.nonEmptyString,
+      },
       'access token claims',
       {
         exchange: first,
@@ -114,7 +124,7 @@ check(
   {
     concurrent: true,
     points: 1,
-    hint: `Validate the login body before passport-local runs (or map its "Missing credentials") ${lesson}.`,
+    hint: `Validate the login body before passport-local runs (email and password non-empty strings), or map its "Missing credentials" to 400 ${lesson}.`,
   },
   async () => {
     const { app } = sandbox();
@@ -126,12 +136,14 @@ check(
       400,
       'VALIDATION_FAILED',
     );
-    expectErrorBody(
-      await app.http.post('/auth/login', {
-        json: { email: newCredentials('n').email, password: 12345678 },
-      }),
-      400,
-      'VALIDATION_FAILED',
-    );
+    // No empty email here: with the step 9 rate limit, the bodies without an email share one budget.
+    for (const json of [
+      { email: newCredentials('n').email, password: 12345678 },
+      { email: newCredentials('empty').email, password: '' },
+    ]) {
+      await inCase(`POST /auth/login ${JSON.stringify(json).slice(0, 80)}`, async () =>
+        expectErrorBody(await app.http.post('/auth/login', { json }), 400, 'VALIDATION_FAILED'),
+      );
+    }
   },
 );

@@ -107,13 +107,14 @@ check(
   {
     concurrent: true,
     points: 2,
-    hint: `Use knex's query builder or bound parameters (never string concatenation), and return text as-is: escaping is the client's job ${lesson}.`,
+    hint: `Use knex's query builder or bound parameters (never string concatenation), and return text as-is, neither trimmed nor escaped: that is the client's job ${lesson}.`,
   },
   async () => {
     const { app } = sandbox();
     const { token } = await newUser();
-    const title = `'); DROP TABLE notes; -- ${sandbox().unique('t')}`;
-    const body = `<script>alert("x")</script> \\' OR 1=1 -- $1 \${process.env} {{7*7}} %s \u00e9\u{1F600}`;
+    // Spaces at the ends belong to the text too: nothing is trimmed.
+    const title = ` '); DROP TABLE notes; -- ${sandbox().unique('t')}  `;
+    const body = `\n  <script>alert("x")</script> \\' OR 1=1 -- $1 \${process.env} {{7*7}} %s \u00e9\u{1F600} \t`;
     const created = await app.http.post('/notes', { token, json: { title, body } });
     expectStatus(created, 201);
     expectJsonBody(created, { note: { title, body } });

@@ -5,6 +5,7 @@ import {
   expectJsonBody,
   expectRace,
   expectStatus,
+  expectValidationFailed,
   inCase,
   is,
   randomText,
@@ -21,7 +22,7 @@ check(
   {
     concurrent: true,
     points: 3,
-    hint: `Validate {title: 1-200 chars, body?: <= 10000 chars}, insert with user_id = req.user.id, answer 201 {"note":{id,title,body,createdAt,updatedAt}} ${lesson}.`,
+    hint: `Validate {title: a string of 1-200 chars, body?: a string of <= 10000 chars} on POST and PATCH alike, with one detail per bad field ("title", "body"); insert with user_id = req.user.id, answer 201 {"note":{id,title,body,createdAt,updatedAt}} ${lesson}.`,
   },
   async () => {
     const { app } = sandbox();
@@ -35,16 +36,17 @@ check(
     const bare = await app.http.post('/notes', { token, json: { title: longest } });
     expectStatus(bare, 201);
     expectJsonBody(bare, { note: { title: longest, body: '' } });
-    const bad: [string, unknown][] = [
-      ['no title', { body: randomText(8) }],
-      ['an empty title', { title: '' }],
-      ['a title of 201 characters', { title: randomText(201) }],
-      ['a body of 10001 characters', { title, body: randomText(10_001) }],
-      ['a numeric title', { title: 42 }],
+    const bad: [string, unknown, string][] = [
+      ['no title', { body: randomText(8) }, 'title'],
+      ['an empty title', { title: '' }, 'title'],
+      ['a title of 201 characters', { title: randomText(201) }, 'title'],
+      ['a body of 10001 characters', { title, body: randomText(10_001) }, 'body'],
+      ['a numeric title', { title: 42 }, 'title'],
+      ['a numeric body', { title, body: 42 }, 'body'],
     ];
-    for (const [name, json] of bad) {
+    for (const [name, json, field] of bad) {
       await inCase(`POST /notes with ${name}`, async () =>
-        expectErrorBody(await app.http.post('/notes', { token, json }), 400, 'VALIDATION_FAILED'),
+        expectValidationFailed(await app.http.post('/notes', { token, json }), [field]),
       );
     }
     // No body at all (no Content-Type): req.body is undefined in Express 5.
@@ -66,6 +68,22 @@ check(
         'VALIDATION_FAILED',
       ),
     );
+    // PATCH holds the POST rules for the fields it gets; a body with neither field is refused
+    // however many other fields it has.
+    const badPatches: [string, unknown][] = [
+      ['a title of 201 characters', { title: randomText(201) }],
+      ['a numeric body', { body: 42 }],
+      ['neither title nor body, only another field', { color: 'red' }],
+    ];
+    for (const [name, json] of badPatches) {
+      await inCase(`PATCH with ${name}`, async () =>
+        expectErrorBody(
+          await app.http.patch(`/notes/${note.id}`, { token, json }),
+          400,
+          'VALIDATION_FAILED',
+        ),
+      );
+    }
   },
 );
 
@@ -74,7 +92,7 @@ check(
   {
     concurrent: true,
     points: 4,
-    hint: `PATCH updates only the fields sent and moves updatedAt on; DELETE answers 204 with no body; afterwards the note is 404 ${lesson}.`,
+    hint: `Answer notes with exactly {id,title,body,createdAt,updatedAt}; PATCH updates only the fields sent and moves updatedAt on; DELETE answers 204 with no body; afterwards the note is 404 ${lesson}.`,
   },
   async () => {
     const { app } = sandbox();
@@ -88,13 +106,13 @@ check(
     const note = (created.response.json as { note: Note }).note;
     const got = await app.http.get(`/notes/${note.id}`, { token });
     expectStatus(got, 200);
-    expectJsonBody(got, { note: { ...note } });
+    expectJsonBody(got, { note: is.exactly({ ...note }) });
     await sleep(5);
     const title = sandbox().unique('renamed');
     const patched = await app.http.patch(`/notes/${note.id}`, { token, json: { title } });
     expectStatus(patched, 200);
     expectJsonBody(patched, {
-      note: {
+      note: is.exactly({
         id: note.id,
         title,
         body: firstBody,
@@ -103,7 +121,7 @@ check(
           `later than ${note.updatedAt}`,
           (v) => typeof v === 'string' && Date.parse(v) > Date.parse(note.updatedAt),
         ),
-      },
+      }),
     });
     const bodyOnly = await app.http.patch(`/notes/${note.id}`, {
       token,

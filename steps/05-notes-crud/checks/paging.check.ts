@@ -1,9 +1,9 @@
 import {
   check,
-  expectErrorBody,
   expectJsonBody,
   expectShape,
   expectStatus,
+  expectValidationFailed,
   fail,
   inCase,
   is,
@@ -34,7 +34,7 @@ check(
     const first = await app.http.get('/notes', { token });
     expectStatus(first, 200);
     expectJsonBody(first, {
-      notes: is.arrayOf(noteShape, { length: 20 }),
+      notes: is.arrayOf(is.exactly(noteShape), { length: 20 }),
       nextCursor: is.nonEmptyString,
     });
 
@@ -87,7 +87,7 @@ check(
   {
     concurrent: true,
     points: 2,
-    hint: `Accept limit 1..100 (default 20) and only cursors you made; anything else is 400 VALIDATION_FAILED, never a 500 ${lesson}.`,
+    hint: `Accept limit as a whole number 1..100 (default 20; parseInt("1.5") is 1: check the whole text) and only cursors you made; anything else is 400 VALIDATION_FAILED with a detail for the field (limit or cursor), never a 500 ${lesson}.`,
   },
   async () => {
     const { app } = sandbox();
@@ -98,12 +98,15 @@ check(
       'limit=abc',
       'limit=-5',
       'limit=',
+      'limit=1.5',
+      'limit=5abc',
       'cursor=',
       'cursor=garbage%21%21',
       "cursor=' OR 1=1 --",
     ]) {
+      const field = query.slice(0, query.indexOf('='));
       await inCase(`GET /notes?${query}`, async () =>
-        expectErrorBody(await app.http.get(`/notes?${query}`, { token }), 400, 'VALIDATION_FAILED'),
+        expectValidationFailed(await app.http.get(`/notes?${query}`, { token }), [field]),
       );
     }
     for (const limit of [1, 100]) {

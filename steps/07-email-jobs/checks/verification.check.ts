@@ -71,7 +71,7 @@ check(
   {
     concurrent: true,
     points: 4,
-    hint: `Store a hash of a random token with its user and expiry; on verify, mark email_verified and delete (or mark used) the token in the same transaction ${lesson}.`,
+    hint: `Store a hash of a random token with its user and expiry; on verify, mark email_verified and delete (or mark used) the token in the same transaction, and answer {"user":{id,email,emailVerified,createdAt}} like signup ${lesson}.`,
   },
   async () => {
     const { app, db } = sandbox();
@@ -79,7 +79,15 @@ check(
     const token = verifyToken(await waitForMailTo(user.email));
     const verified = await app.http.get(`/auth/verify?token=${encodeURIComponent(token)}`);
     expectStatus(verified, 200);
-    expectJsonBody(verified, { user: { id: user.id, email: user.email, emailVerified: true } });
+    // The signup's user shape, now verified: nothing less, nothing more (never the hash).
+    expectJsonBody(verified, {
+      user: is.exactly({
+        id: user.id,
+        email: user.email,
+        emailVerified: true,
+        createdAt: is.isoDate,
+      }),
+    });
     const [row] = await db.query<{ email_verified: boolean }>(
       'select email_verified from users where id = $1',
       [user.id],

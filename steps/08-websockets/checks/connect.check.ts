@@ -10,7 +10,7 @@ check(
   {
     concurrent: true,
     points: 3,
-    hint: `Create the WebSocketServer with noServer: true; in server.on("upgrade") verify the token (signature, HS256 only, expiry) and on failure write "HTTP/1.1 401 Unauthorized" and destroy the socket ${lesson}.`,
+    hint: `Create the WebSocketServer with noServer: true; in server.on("upgrade") verify the token (signature, algorithms: ["HS256"] only, expiry) and on failure write "HTTP/1.1 401 Unauthorized" and destroy the socket ${lesson}.`,
   },
   async () => {
     const { app, env } = sandbox();
@@ -35,6 +35,10 @@ check(
       [
         'an alg "none" token',
         `/ws?token=${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...claims, iat: now, exp: now + 900 })}.`,
+      ],
+      [
+        'a token signed HS512 with the right secret (verification must pin HS256)',
+        `/ws?token=${jwt.sign(claims, secret, { algorithm: 'HS512', expiresIn: 900 })}`,
       ],
     ] as const) {
       await inCase(`upgrade with ${name}`, async () => {

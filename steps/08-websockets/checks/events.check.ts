@@ -11,7 +11,7 @@ check(
   {
     concurrent: true,
     points: 5,
-    hint: `Keep a Map<userId, Set<WebSocket>>; after each change publish {type, note} for note.userId and send it only to that user's sockets ${lesson}.`,
+    hint: `Keep a Map<userId, Set<WebSocket>>; after each change publish {type, note} (the whole note as the API answers it; only {id} for note.deleted) for note.userId and send it only to that user's sockets ${lesson}.`,
   },
   async () => {
     const { app } = sandbox();
@@ -41,7 +41,15 @@ check(
           eventFor('note.updated', note.id),
           `note.updated for ${note.id}`,
         );
-        expectShape(updated.json, { note: { id: note.id, title } }, 'note.updated event');
+        // The whole note as it is now, like the PATCH answer: not only the fields that changed.
+        expectShape(
+          updated.json,
+          {
+            type: 'note.updated',
+            note: { ...noteShape, id: note.id, title, body: note.body, createdAt: note.createdAt },
+          },
+          'note.updated event',
+        );
       }
       await sandbox().app.http.delete(`/notes/${note.id}`, { token: alice.token });
       for (const socket of aliceSockets) {

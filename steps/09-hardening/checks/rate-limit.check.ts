@@ -4,6 +4,7 @@ import {
   expectHeader,
   expectRace,
   expectStatus,
+  inCase,
   is,
   sandbox,
 } from '@sandbox/harness';
@@ -13,15 +14,19 @@ check(
   'the 6th login attempt within 60 s for one email answers 429 RATE_LIMITED with Retry-After',
   {
     points: 3,
-    hint: 'Count attempts per email+IP in Redis (rate-limiter-flexible RateLimiterRedis, points 5, duration 60) before checking the password; when exhausted answer 429 with Retry-After in seconds (steps/09-hardening/README.md).',
+    hint: 'Count every attempt per email (trimmed, lowercased) and IP in Redis (rate-limiter-flexible RateLimiterRedis, points 5, duration 60) before checking the password, successful ones included (no reset on success); when exhausted answer 429 with Retry-After in seconds (steps/09-hardening/README.md).',
   },
   async () => {
     const { app } = sandbox();
-    const [user, other] = await Promise.all([signUp(), signUp()]);
+    const [user, other, lucky] = await Promise.all([signUp(), signUp(), signUp()]);
+    // One email however it is spelt (it is compared case-insensitively): the count is the same.
     for (let i = 0; i < 5; i += 1) {
       expectErrorBody(
         await app.http.post('/auth/login', {
-          json: { email: user.email, password: `wrong-${i}-password` },
+          json: {
+            email: i % 2 ? user.email.toUpperCase() : user.email,
+            password: `wrong-${i}-password`,
+          },
         }),
         401,
         'INVALID_CREDENTIALS',
@@ -45,6 +50,21 @@ check(
       }),
       200,
     );
+    // A successful login is an attempt too, and does not wipe the count: 4 wrong, 1 right, then a 6th.
+    await inCase('4 wrong passwords, the right one (200), then a 6th attempt', async () => {
+      for (let i = 0; i < 4; i += 1) {
+        expectErrorBody(
+          await app.http.post('/auth/login', {
+            json: { email: lucky.email, password: `wrong-${i}-password` },
+          }),
+          401,
+          'INVALID_CREDENTIALS',
+        );
+      }
+      const right = { json: { email: lucky.email, password: lucky.password } };
+      expectStatus(await app.http.post('/auth/login', right), 200);
+      expectErrorBody(await app.http.post('/auth/login', right), 429, 'RATE_LIMITED');
+    });
   },
 );
 

@@ -7,6 +7,7 @@ import {
   expectShape,
   expectStatus,
   fail,
+  inCase,
   is,
   sandbox,
   type Exchange,
@@ -117,7 +118,7 @@ check(
   {
     concurrent: true,
     points: 4,
-    hint: `On logout store the token's jti as revoked until its exp (e.g. a Redis key with that TTL), check it in the JWT strategy, and revoke the login's refresh family ${lesson}.`,
+    hint: `On logout store the token's jti as revoked until its exp (e.g. a Redis key with that TTL), check it in the JWT strategy, and revoke the login's whole refresh family (the tokens rotated from it too) ${lesson}.`,
   },
   async () => {
     const { app } = sandbox();
@@ -144,6 +145,27 @@ check(
     );
     expectStatus(await app.http.get('/auth/me', { token: other.accessToken }), 200);
     expectErrorBody(await app.http.post('/auth/logout'), 401, 'UNAUTHORIZED');
+    // The login's refresh tokens are all of them, the ones that rotation issued later included.
+    await inCase(
+      "login, refresh, then logout with the login's first access token: the newest refresh token",
+      async () => {
+        const third = await login(user.email, user.password);
+        const rotated = await app.http.post('/auth/refresh', {
+          json: { refreshToken: third.refreshToken },
+        });
+        expectStatus(rotated, 200);
+        const newest = tokens(rotated);
+        const bye = await app.http.post('/auth/logout', { token: third.accessToken });
+        // An app may refuse an access token once it was refreshed: then there is nothing to log out.
+        if (bye.response.status === 401) return;
+        expectStatus(bye, 204);
+        expectErrorBody(
+          await app.http.post('/auth/refresh', { json: { refreshToken: newest.refreshToken } }),
+          401,
+          'INVALID_REFRESH_TOKEN',
+        );
+      },
+    );
   },
 );
 
