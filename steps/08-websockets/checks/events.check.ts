@@ -46,7 +46,7 @@ check(
           updated.json,
           {
             type: 'note.updated',
-            note: { ...noteShape, id: note.id, title, body: note.body, createdAt: note.createdAt },
+            note: { ...noteShape, id: note.id, title, body: note.body },
           },
           'note.updated event',
         );
