@@ -10,6 +10,7 @@ import {
   sleep,
 } from '@sandbox/harness';
 import { newCredentials, signUp } from '../../03-signup/checks/users';
+import { logIn } from '../../04-login-jwt/checks/session';
 import { mailsTo, verifyToken, waitForMailTo } from './mail';
 
 const lesson = '(steps/07-email-jobs/README.md)';
@@ -71,12 +72,13 @@ check(
   {
     concurrent: true,
     points: 4,
-    hint: `Store a hash of a random token with its user and expiry; on verify, mark email_verified and delete (or mark used) the token in the same transaction, and answer {"user":{id,email,emailVerified,createdAt}} like signup ${lesson}.`,
+    hint: `Store a hash of a random token with its user and expiry; on verify, mark email_verified and delete (or mark used) the token in the same transaction, and answer {"user":{id,email,emailVerified,createdAt}} like signup; /auth/me reads the user from the database, not from the token ${lesson}.`,
   },
   async () => {
     const { app, db } = sandbox();
     const user = await signUp();
     const token = verifyToken(await waitForMailTo(user.email));
+    const session = await logIn(user);
     const verified = await app.http.get(`/auth/verify?token=${encodeURIComponent(token)}`);
     expectStatus(verified, 200);
     // The signup's user shape, now verified: nothing less, nothing more (never the hash).
@@ -93,6 +95,10 @@ check(
       [user.id],
     );
     expectShape(row?.email_verified, true, 'users.email_verified after verify');
+    // /auth/me shows the user as it is now, also with a token issued before the verification.
+    const me = await app.http.get('/auth/me', { token: session.token });
+    expectStatus(me, 200);
+    expectJsonBody(me, { user: { id: user.id, emailVerified: true } });
     expectErrorBody(
       await app.http.get(`/auth/verify?token=${encodeURIComponent(token)}`),
       400,
