@@ -136,6 +136,45 @@ describe('container runtime: a hostile submission is contained', () => {
     }
   });
 
+  it('createAppWith(): an instance reaches its own services through relays of its own, closed by release()', async () => {
+    const own = await hostServer();
+    try {
+      const rulesBefore = sandboxFirewallRules(process.pid).length;
+      const { app, env, release } = await runtime.createAppWith({
+        DATABASE_URL: `postgres://u:p@127.0.0.1:${own.port}/db`,
+        VERIFY_TOKEN_TTL_SECONDS: '2',
+      });
+      expect(env.VERIFY_TOKEN_TTL_SECONDS).toBe('2');
+      expect(env.PUBLIC_URL).toBe(runtime.env.PUBLIC_URL);
+      const dbUrl = new URL(env.DATABASE_URL!);
+      expect(dbUrl.hostname).toBe(new URL(runtime.env.DATABASE_URL!).hostname);
+      expect(dbUrl.port).not.toBe(new URL(runtime.env.DATABASE_URL!).port);
+      expect(sandboxFirewallRules(process.pid).length).toBe(rulesBefore + 1);
+      await app.start();
+      const connect = `/connect?host=${dbUrl.hostname}&port=${dbUrl.port}`;
+      expect(await getJson(app, connect)).toEqual({ result: 'open' });
+      await app.kill();
+      await release();
+      expect(sandboxFirewallRules(process.pid).length).toBe(rulesBefore);
+      // The relay is gone, and the firewall no longer opens its port: a server there now is refused.
+      const squatter = net.createServer((s) => s.end('hello\n'));
+      await new Promise<void>((resolve) =>
+        squatter.listen({ host: '0.0.0.0', port: Number(dbUrl.port) }, resolve),
+      );
+      try {
+        const other = runtime.createApp();
+        await other.start();
+        expect((await getJson(other, connect)).result).not.toBe('open');
+        await other.remove();
+      } finally {
+        squatter.close();
+      }
+      await app.remove();
+    } finally {
+      await own.close();
+    }
+  });
+
   it('refuses writes outside /tmp (read-only root filesystem, workspace included)', async () => {
     const app = runtime.createApp();
     await app.start();

@@ -21,6 +21,14 @@ export interface ContainerRuntime {
   readonly env: Record<string, string>;
   /** A new app container (not started) on the run's network, sharing `logs` if given. */
   createApp(logs?: LogBuffer): ContainerApp;
+  /**
+   * An app container whose env differs from the run's by `overrides` (host terms: host-local URLs
+   * get relays of their own, open to the run's network until release()).
+   */
+  createAppWith(
+    overrides: Record<string, string>,
+    logs?: LogBuffer,
+  ): Promise<{ app: ContainerApp; env: Record<string, string>; release(): Promise<void> }>;
   dispose(): Promise<void>;
 }
 
@@ -64,8 +72,11 @@ export async function prepareContainerRuntime(
   const network = await createNetwork(docker, `sandbox-${runId}`, runId, { internal: true });
   const relays: Relay[] = [];
   const apps: ContainerApp[] = [];
+  /** Instances' own relays and firewall openings not released yet. */
+  const releases = new Set<() => Promise<void>>();
   const dispose = async (): Promise<void> => {
     for (const app of apps.splice(0)) await app.remove();
+    for (const release of [...releases]) await release();
     for (const relay of relays.splice(0)) await relay.close();
     await network.remove();
     // Anything else this run left (e.g. a container whose removal failed above).
@@ -107,6 +118,36 @@ export async function prepareContainerRuntime(
         });
         apps.push(app);
         return app;
+      },
+      async createAppWith(overrides, logs) {
+        const own: Relay[] = [];
+        let closeFirewall = (): void => undefined;
+        const release = async (): Promise<void> => {
+          releases.delete(release);
+          closeFirewall();
+          closeFirewall = () => undefined;
+          for (const relay of own.splice(0)) await relay.close();
+        };
+        releases.add(release); // with the run's dispose(), if the caller never releases
+        try {
+          const instanceEnv = { ...env };
+          for (const [key, value] of Object.entries(overrides))
+            instanceEnv[key] = await relayUrl(value, network, own);
+          closeFirewall = network.allow(own.map((r) => r.port));
+          const app = new ContainerApp(docker, {
+            image,
+            runId,
+            network: network.name,
+            env: instanceEnv,
+            limits,
+            ...(logs ? { logs } : {}),
+          });
+          apps.push(app);
+          return { app, env: instanceEnv, release };
+        } catch (e) {
+          await release();
+          throw e;
+        }
       },
       dispose,
     };

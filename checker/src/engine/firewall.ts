@@ -132,6 +132,36 @@ export function firewallSubnet(opts: FirewallOptions): () => void {
   };
 }
 
+/**
+ * Opens `ports` on the host to new connections from `subnet`, above firewallSubnet()'s refusal
+ * (an app instance's own relays, made after the network's firewall). Returns the undo; without
+ * iptables it does nothing (the relays still refuse other subnets).
+ */
+export function openSubnetPorts(subnet: string, ports: number[]): () => void {
+  const tag = ['-m', 'comment', '--comment', `backend-sandbox:${ownerTag()}`];
+  const added = ports
+    .map((port) => [
+      'INPUT',
+      '-s',
+      subnet,
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'NEW',
+      '-p',
+      'tcp',
+      '--dport',
+      String(port),
+      ...tag,
+      '-j',
+      'ACCEPT',
+    ])
+    .filter(([chain, ...rule]) => iptables(['-I', chain!, ...rule]).ok);
+  return () => {
+    for (const r of added) iptables(['-D', ...r]);
+  };
+}
+
 /** Removes the rules whose checker process is gone. */
 export function sweepFirewallRules(): number {
   let removed = 0;

@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import { SetupError } from '../app/setup-error';
-import { firewallSubnet } from './firewall';
+import { firewallSubnet, openSubnetPorts } from './firewall';
 import { runLabels } from './labels';
 
 export interface SandboxNetwork {
@@ -10,6 +10,8 @@ export interface SandboxNetwork {
   readonly subnet: string;
   /** Opens the host to these TCP ports only (the run's relays); call once. */
   firewall(allowedTcpPorts: number[]): void;
+  /** After firewall(): opens more host ports to the network (an instance's own relays); returns the undo. */
+  allow(tcpPorts: number[]): () => void;
   /** Removes the firewall rules and the network. */
   remove(): Promise<void>;
 }
@@ -90,6 +92,9 @@ export async function createNetwork(
         allowedTcpPorts,
         ...(opts.internal ? {} : { dnsServer: gateway, routed: true }),
       });
+    },
+    allow(tcpPorts) {
+      return openSubnetPorts(subnet, tcpPorts);
     },
     async remove() {
       unfirewall();

@@ -138,7 +138,46 @@ export interface AppInstance {
   readonly running: boolean;
   /** The last lines of the app's stdout+stderr. */
   logs(): string;
+  /** The environment this instance was started with (the primary's, but for its own PORT, services and `env` overrides). */
+  readonly env: Readonly<Record<string, string>>;
 }
+
+/** Run variables an instance may be given other values of (`startInstance({ env })`). */
+export type InstanceVariable = 'VERIFY_TOKEN_TTL_SECONDS' | 'JOB_BACKOFF_MS' | 'WS_HEARTBEAT_MS';
+
+export interface InstanceOptions {
+  /**
+   * Fault proxies of its own in front of the run's same Postgres database and Redis: its `faults`
+   * stop or hang them for this instance alone, while the primary and every other instance keep
+   * being served. They are closed when the check's instances are (after the check).
+   */
+  ownFaults?: boolean;
+  /**
+   * Its REDIS_URL selects a Redis database of its own on the run's Redis server: the BullMQ jobs it
+   * queues are run by its own worker only (with its own `env`), its workers never take the jobs of
+   * the others, its cache keys and counts are its own; its `redis` reads that database, and
+   * `sandbox().redis` does not see it (pub/sub channels are shared all the same). Where the run's
+   * Redis server is shared with other runs (one database each), it gets the primary's database.
+   */
+  ownRedisDatabase?: boolean;
+  /** Values that differ from the primary's for this instance only, e.g. a shorter VERIFY_TOKEN_TTL_SECONDS. */
+  env?: Partial<Record<InstanceVariable, string>>;
+}
+
+/** What `ownFaults` adds to an instance: toggles of its own for Postgres and Redis. */
+export interface OwnFaults {
+  readonly faults: { readonly database: ServiceToggle; readonly redis: ServiceToggle };
+}
+
+/** What `ownRedisDatabase` adds to an instance: read-only access to the Redis database it uses. */
+export interface OwnRedisDatabase {
+  readonly redis: RedisInspector;
+}
+
+/** The instance startInstance(opts) resolves with. */
+export type StartedInstance<O extends InstanceOptions> = AppInstance &
+  (O extends { ownFaults: true } ? OwnFaults : unknown) &
+  (O extends { ownRedisDatabase: true } ? OwnRedisDatabase : unknown);
 
 export interface ServiceToggle {
   /** Make the service unreachable for the app (connections refused, open ones cut). */
@@ -201,12 +240,17 @@ export interface RunContext {
   /**
    * Starts another instance of the same app with the same services: a second instance beside
    * the primary (fan-out), or one to kill, restart or signal while the primary keeps serving the
-   * checks beside it. Stopped after the check; a concurrent check stops it itself (`stop()` or `kill()`).
+   * checks beside it; with `ownFaults`, one whose Postgres or Redis a check stops or hangs while
+   * the others keep theirs. Stopped after the check (and its own proxies closed); a concurrent
+   * check stops it itself (`stop()` or `kill()`).
    */
-  startInstance(): Promise<AppInstance>;
+  startInstance<O extends InstanceOptions = Record<never, never>>(
+    opts?: O,
+  ): Promise<StartedInstance<O>>;
   readonly db: DbInspector;
   readonly redis: RedisInspector;
   readonly mail: MailSink;
+  /** Takes Postgres or Redis away from every app of the run (a check that uses them runs alone). */
   readonly faults: { readonly database: ServiceToggle; readonly redis: ServiceToggle };
   /** The environment the app was started with (JWT_SECRET, PUBLIC_URL, JOB_BACKOFF_MS, WS_HEARTBEAT_MS...). */
   readonly env: Readonly<Record<string, string>>;

@@ -3,9 +3,11 @@ import type {
   AppExit,
   AppInstance,
   DbInspector,
+  InstanceOptions,
   RedisInspector,
   RunContext,
   ServiceToggle,
+  StartedInstance,
   WsConnection,
 } from './api';
 import type { LogBuffer } from '../app/log-buffer';
@@ -30,7 +32,12 @@ export interface RunnableApp {
 const DEFAULT_STOP_GRACE_MS = 3000;
 
 /** An AppInstance over a started app; its WebSockets are tracked so they can be closed after each check. */
-export function createAppInstance(app: RunnableApp, sockets: Set<WsConnection>): AppInstance {
+export function createAppInstance(
+  app: RunnableApp,
+  sockets: Set<WsConnection>,
+  env: Readonly<Record<string, string>>,
+  own: Pick<SpawnedInstance, 'faults' | 'redis'> = {},
+): AppInstance {
   const host = app.host || '127.0.0.1';
   const url = `http://${host}:${app.port}`;
   const wsUrl = `ws://${host}:${app.port}`;
@@ -59,13 +66,27 @@ export function createAppInstance(app: RunnableApp, sockets: Set<WsConnection>):
       return app.running;
     },
     logs: () => app.logs.tail(),
+    env,
+    ...(own.faults ? { faults: own.faults } : {}),
+    ...(own.redis ? { redis: own.redis } : {}),
   };
+}
+
+/** An extra instance as the run started it: the app, its env, its own faults, and what closes them. */
+export interface SpawnedInstance {
+  app: RunnableApp;
+  env: Readonly<Record<string, string>>;
+  faults?: { database: ServiceToggle; redis: ServiceToggle };
+  /** With ownRedisDatabase: the database its REDIS_URL selects. */
+  redis?: RedisInspector;
+  /** Closes its own proxies, relays, fence ports and inspector; after the app is killed. */
+  release(): Promise<void>;
 }
 
 export interface ContextParts {
   app: RunnableApp;
   /** Starts one more app (a process on a fresh port, or a container on the run's network) with the same services. */
-  spawnInstance(): Promise<RunnableApp>;
+  spawnInstance(opts: InstanceOptions): Promise<SpawnedInstance>;
   db: DbInspector;
   redis: RedisInspector;
   mail: SandboxMailSink;
@@ -95,10 +116,10 @@ export class SandboxContext implements RunContext {
   readonly faults: { readonly database: ServiceToggle; readonly redis: ServiceToggle };
   readonly env: Readonly<Record<string, string>>;
   private readonly sockets = new Set<WsConnection>();
-  private readonly extra: RunnableApp[] = [];
+  private readonly extra: SpawnedInstance[] = [];
 
   constructor(private readonly parts: ContextParts) {
-    this.app = createAppInstance(parts.app, this.sockets);
+    this.app = createAppInstance(parts.app, this.sockets, parts.env);
     this.db = parts.db;
     this.redis = parts.redis;
     this.mail = parts.mail;
@@ -106,10 +127,12 @@ export class SandboxContext implements RunContext {
     this.env = parts.env;
   }
 
-  async startInstance(): Promise<AppInstance> {
-    const proc = await this.parts.spawnInstance();
-    this.extra.push(proc);
-    return createAppInstance(proc, this.sockets);
+  async startInstance<O extends InstanceOptions>(opts?: O): Promise<StartedInstance<O>> {
+    const spawned = await this.parts.spawnInstance(opts ?? {});
+    this.extra.push(spawned);
+    const env = Object.freeze({ ...spawned.env });
+    // The options decide which of faults and redis it has (StartedInstance<O>).
+    return createAppInstance(spawned.app, this.sockets, env, spawned) as StartedInstance<O>;
   }
 
   unique(prefix: string): string {
@@ -136,7 +159,10 @@ export class SandboxContext implements RunContext {
     this.sockets.clear();
     const extra = this.extra.splice(0);
     await Promise.all([
-      ...extra.map((p) => p.kill()),
+      ...extra.map(async (p) => {
+        await p.app.kill();
+        await p.release();
+      }),
       this.faults.database.up(),
       this.faults.redis.up(),
     ]);

@@ -1,7 +1,8 @@
 import { SetupError } from '../app/setup-error';
-import type { RunContext } from '../harness/api';
+import type { InstanceOptions, RedisInspector, RunContext } from '../harness/api';
+import type { SpawnedInstance } from '../harness/context';
 import { drawRunVariables } from '../runtime/app-env';
-import type { AppRuntime, RuntimeDescription } from '../runtime/app-runtime';
+import type { AppRuntime, RuntimeDescription, RuntimeInstance } from '../runtime/app-runtime';
 import type { TypeCheckResult } from '../results/types';
 import { createAppRuntime } from '../runtime/create-app-runtime';
 import { findRedisServer } from '../services/binaries';
@@ -234,7 +235,8 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
         ? 'Starting your app in its container...'
         : 'Starting your app...',
     );
-    const app = await rt.createInstance();
+    const primary = await rt.createInstance();
+    const app = primary.app;
     opts.onAppStarting?.();
     await timed(opts.onTiming, 'setup.app', () => app.start(opts.signal));
     aborted();
@@ -242,16 +244,12 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
     const { SandboxContext } = contextModule();
     const context = new SandboxContext({
       app,
-      spawnInstance: async () => {
-        const instance = await rt.createInstance();
-        await instance.start(opts.signal);
-        return instance;
-      },
+      spawnInstance: (o) => spawnInstance(rt, services, o, opts.signal),
       db: services.db,
       redis: services.redis,
       mail: services.mail.sink,
       faults: services.faults,
-      env: Object.freeze(rt.env(app)),
+      env: Object.freeze({ ...primary.env }),
     });
     stopApps = () => context.stopApps();
     return {
@@ -271,6 +269,57 @@ export async function prepareRun(opts: RunOptions): Promise<Run> {
       'SETUP_FAILED',
       `The checker could not prepare the run: ${(e as Error).message}`,
     );
+  }
+}
+
+/**
+ * An extra instance (RunContext.startInstance): with `ownFaults`, fault proxies of its own to the
+ * run's Postgres and Redis; with `ownRedisDatabase`, a Redis db index of its own (and an inspector
+ * of it); `env` overrides.
+ */
+async function spawnInstance(
+  rt: AppRuntime,
+  services: Services,
+  o: InstanceOptions,
+  signal: AbortSignal | undefined,
+): Promise<SpawnedInstance> {
+  const proxies = o.ownFaults ? await services.startInstanceProxies() : undefined;
+  const db = o.ownRedisDatabase ? services.claimRedisDatabase() : undefined;
+  const own = db !== undefined ? services.redisInspector(db) : undefined;
+  const redis: RedisInspector | undefined = o.ownRedisDatabase
+    ? (own ?? { call: services.redis.call })
+    : undefined;
+  let instance: RuntimeInstance | undefined;
+  const release = async (): Promise<void> => {
+    await instance?.release();
+    await proxies?.close();
+    await own?.close();
+  };
+  try {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.env ?? {})) if (v !== undefined) env[k] = v;
+    if (proxies) {
+      env.DATABASE_URL = proxies.appDatabaseUrl;
+      env.REDIS_URL = proxies.appRedisUrl;
+    }
+    if (db !== undefined) {
+      const url = new URL(env.REDIS_URL ?? services.appRedisUrl);
+      url.pathname = `/${db}`;
+      env.REDIS_URL = url.toString();
+    }
+    instance = await rt.createInstance(env);
+    await instance.app.start(signal);
+    return {
+      app: instance.app,
+      env: instance.env,
+      ...(proxies ? { faults: proxies.faults } : {}),
+      ...(redis ? { redis } : {}),
+      release,
+    };
+  } catch (e) {
+    await instance?.app.kill().catch(() => undefined);
+    await release().catch(() => undefined);
+    throw e;
   }
 }
 

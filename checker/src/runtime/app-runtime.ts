@@ -7,6 +7,15 @@ import type { OnTiming } from '../runner/timings';
 /** How the learner's code ran, as results record it (results/types.ts RunRuntime). */
 export type RuntimeDescription = RunRuntime;
 
+/** An app instance as its runtime made it. */
+export interface RuntimeInstance {
+  readonly app: RunnableApp;
+  /** The env it starts with, as the app sees it (in a container: the relays' URLs); the checks see it too. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Closes what createInstance() opened for its own `env` (fence ports, relays); call once the app is killed. */
+  release(): Promise<void>;
+}
+
 /** What a runtime's setup steps report to and are stopped by. */
 export interface RuntimeHooks {
   onProgress?: (message: string) => void;
@@ -27,10 +36,13 @@ export interface AppRuntime {
   prepare(): Promise<void>;
   /** Binds the runtime to the run's services: what the app may reach, the env it gets. */
   connect(services: Services, vars: RunVariables): Promise<void>;
-  /** A new app instance (not started); each has a port and a sandbox of its own. */
-  createInstance(): Promise<RunnableApp>;
-  /** The env the checks see (the primary instance's). */
-  env(primary: RunnableApp): Record<string, string>;
+  /**
+   * A new app instance (not started); each has a port and a sandbox of its own. `env`: variables
+   * that differ from the run's for this instance only, in host terms (URLs on 127.0.0.1 as the
+   * services hand them out: the runtime lets the instance reach them, in a container through
+   * relays of its own).
+   */
+  createInstance(env?: Record<string, string>): Promise<RuntimeInstance>;
   /**
    * The type check prepare() started (hooks.typeCheck), once it ends; undefined when it did not
    * run (not asked, no TypeScript or tsconfig.json in the workspace, or a runtime without it).

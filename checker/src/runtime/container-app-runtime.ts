@@ -78,11 +78,16 @@ export function containerAppRuntime(ws: Workspace, hooks: RuntimeHooks): AppRunt
       });
       if (disposed) await runtime.dispose();
     },
-    async createInstance() {
+    async createInstance(overrides) {
       if (!runtime) throw new Error('createInstance() before connect()');
-      return runtime.createApp(new LogBuffer());
+      if (overrides && Object.keys(overrides).length > 0)
+        return runtime.createAppWith(overrides, new LogBuffer());
+      return {
+        app: runtime.createApp(new LogBuffer()),
+        env: { ...runtime.env },
+        release: async () => undefined,
+      };
     },
-    env: () => ({ ...(runtime?.env ?? {}) }),
     async dispose() {
       disposed = true;
       await runtime?.dispose();

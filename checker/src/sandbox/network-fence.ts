@@ -11,6 +11,8 @@ import { existsSync } from 'node:fs';
 export interface NetworkFence {
   /** Lets the run's uid connect to 127.0.0.1 on `ports`. */
   allow(...ports: number[]): void;
+  /** Closes ports opened by allow() (an instance's own proxies, once it is gone). */
+  revoke(...ports: number[]): void;
   dispose(): void;
 }
 
@@ -60,6 +62,10 @@ export function createFence(uid: number, ports: number[]): NetworkFence {
         )
       )
         throw new Error(`iptables refused to open ports ${open.join(', ')} to the run`);
+    },
+    revoke(...closed) {
+      // Quiet when a rule is gone already (the chain removed with the run).
+      for (const p of closed) restore('iptables', [`-D ${c} ${accept(p)}`]);
     },
     dispose: () => removeFence(uid),
   };

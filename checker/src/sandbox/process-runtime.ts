@@ -1,7 +1,11 @@
 import { LogBuffer } from '../app/log-buffer';
-import type { RunnableApp } from '../harness/context';
 import { appEnv, type RunVariables } from '../runtime/app-env';
-import type { AppRuntime, RuntimeDescription, RuntimeHooks } from '../runtime/app-runtime';
+import type {
+  AppRuntime,
+  RuntimeDescription,
+  RuntimeHooks,
+  RuntimeInstance,
+} from '../runtime/app-runtime';
 import { timed } from '../runner/timings';
 import type { Services } from '../services/local-services';
 import { freePort } from '../services/ports';
@@ -36,6 +40,10 @@ const portOf = (url: string): number | undefined => {
     return undefined;
   }
 };
+
+/** The ports of the URLs among `values`. */
+const portsOf = (values: string[]): number[] =>
+  values.map(portOf).filter((p): p is number => p !== undefined);
 
 /**
  * Process runtime. Contained (root): the workspace is copied into a private run dir owned by a
@@ -120,28 +128,40 @@ function runAsRunUser(
     typeCheck: typeChecked.result,
     async connect(services, vars) {
       bound = { services, vars };
-      const ports = [services.appDatabaseUrl, services.appRedisUrl, services.mail.url]
-        .map(portOf)
-        .filter((p): p is number => p !== undefined);
-      fence?.allow(...ports);
+      fence?.allow(...portsOf([services.appDatabaseUrl, services.appRedisUrl, services.mail.url]));
     },
-    async createInstance(): Promise<RunnableApp> {
+    async createInstance(overrides = {}): Promise<RuntimeInstance> {
       if (!bound || !runWs) throw new Error('createInstance() before connect()');
       const port = await freePort();
       fence?.allow(port);
+      const base = appEnv(bound.services, port, bound.vars);
+      // Its port and its own services' (fault proxies): open while it lives, closed after, so
+      // that the run's uid cannot reach whatever listens there next.
+      const open = new Set(portsOf(Object.values(base)));
+      const own = [...new Set(portsOf(Object.values(overrides)))].filter((p) => !open.has(p));
+      fence?.allow(...own);
+      const env = { ...base, ...overrides };
       const s = sandbox();
       const proc = new AppProcess({
         workspace: runWs,
         port,
-        env: appEnv(bound.services, port, bound.vars),
+        env,
         sandbox: s,
         logs: new LogBuffer(),
       });
       cleanups.push(() => s.dispose());
       cleanups.push(() => proc.kill());
-      return proc;
+      let released = false;
+      return {
+        app: proc,
+        env,
+        release: async () => {
+          if (released) return;
+          released = true;
+          fence?.revoke(port, ...own);
+        },
+      };
     },
-    env: (primary) => (bound ? appEnv(bound.services, primary.port, bound.vars) : {}),
     async dispose() {
       await typeChecked.stop();
       for (const step of cleanups.splice(0).reverse())
@@ -178,22 +198,16 @@ function runAsChecker(
     async connect(services, vars) {
       bound = { services, vars };
     },
-    async createInstance(): Promise<RunnableApp> {
+    async createInstance(overrides = {}): Promise<RuntimeInstance> {
       if (!bound) throw new Error('createInstance() before connect()');
       const port = await freePort();
       const sandbox = createAppSandbox(ws.dir);
-      const proc = new AppProcess({
-        workspace: ws,
-        port,
-        env: appEnv(bound.services, port, bound.vars),
-        sandbox,
-        logs: new LogBuffer(),
-      });
+      const env = { ...appEnv(bound.services, port, bound.vars), ...overrides };
+      const proc = new AppProcess({ workspace: ws, port, env, sandbox, logs: new LogBuffer() });
       cleanups.push(async () => sandbox.dispose());
       cleanups.push(() => proc.kill());
-      return proc;
+      return { app: proc, env, release: async () => undefined };
     },
-    env: (primary) => (bound ? appEnv(bound.services, primary.port, bound.vars) : {}),
     async dispose() {
       await typeChecked.stop();
       for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);

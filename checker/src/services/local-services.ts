@@ -34,7 +34,31 @@ export interface Services {
   readonly redis: ClosableRedisInspector;
   readonly faults: { readonly database: ServiceToggle; readonly redis: ServiceToggle };
   readonly databaseName: string;
+  /**
+   * Fault proxies of their own in front of the run's same Postgres database and Redis, for one app
+   * instance: its `faults` take the services away from that instance alone. Closed by close(), or
+   * with the run.
+   */
+  startInstanceProxies(): Promise<InstanceProxies>;
+  /**
+   * A Redis db index that nothing of the run uses yet, never handed out twice, when the run's Redis
+   * server is its own (a private or spare redis-server: db 0 is the run's, 1..15 are free);
+   * undefined when the server is shared (a given URL, one db index per run) or all are taken.
+   */
+  claimRedisDatabase(): number | undefined;
+  /** A read-only inspector of db `index` on the run's Redis server; closed with the run too. */
+  redisInspector(index: number): ClosableRedisInspector;
   dispose(): Promise<void>;
+}
+
+/** One instance's own way to the run's Postgres and Redis (services.startInstanceProxies()). */
+export interface InstanceProxies {
+  readonly appDatabaseUrl: string;
+  readonly appRedisUrl: string;
+  /** The host ports the app connects to (the process runtime's fence opens them). */
+  readonly ports: number[];
+  readonly faults: { readonly database: ServiceToggle; readonly redis: ServiceToggle };
+  close(): Promise<void>;
 }
 
 function hostPort(url: string, defaultPort: number): { host: string; port: number } {
@@ -80,7 +104,11 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
     // `sandbox services up`: kept between runs, with spare clones and spare redis-servers ready.
     const warmUp: Promise<WarmPostgres | undefined> =
       opts.databaseUrl && opts.redisUrl ? Promise.resolve(undefined) : findWarmPostgres();
-    const postgres = (async (): Promise<{ db: RunDatabase; proxy: FaultProxy }> => {
+    const postgres = (async (): Promise<{
+      db: RunDatabase;
+      proxy: FaultProxy;
+      target: { host: string; port: number };
+    }> => {
       let adminUrl = opts.databaseUrl;
       let pg: { port: number } | undefined;
       const warm = adminUrl ? undefined : await warmUp;
@@ -116,10 +144,11 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
       const target = pg ? { host: '127.0.0.1', port: pg.port } : hostPort(adminUrl, 5432);
       const proxy = await startFaultProxy(target);
       pgCleanups.push(() => proxy.close());
-      return { db, proxy };
+      return { db, proxy, target };
     })();
-    const redis = (async (): Promise<{ url: string; proxy: FaultProxy }> => {
+    const redis = (async (): Promise<{ url: string; proxy: FaultProxy; own: boolean }> => {
       let url = opts.redisUrl;
+      const own = !url;
       if (!url) {
         const warm = await warmUp;
         const keeper = warm?.start ? { pid: warm.pid, start: warm.start } : undefined;
@@ -136,7 +165,7 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
       }
       const proxy = await startFaultProxy(hostPort(url, 6379));
       redisCleanups.push(() => proxy.close());
-      return { url, proxy };
+      return { url, proxy, own };
     })();
     const mail = timed(opts.onTiming, 'services.mail', () => startMailSink()).then((m) => {
       cleanups.push(() => m.close());
@@ -150,6 +179,46 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
     const redisInspector = createRedisInspector(redisPart.url);
     cleanups.push(() => redisInspector.close());
     const pgTarget = pgPart.db;
+    const redisTarget = hostPort(redisPart.url, 6379);
+    /** Instance proxies still open: closed with the run when a caller did not. */
+    const instanceProxies = new Set<FaultProxy>();
+    cleanups.push(async () => {
+      await Promise.all([...instanceProxies].map((p) => p.close()));
+      instanceProxies.clear();
+    });
+    /** redis-server's default number of databases; the run's own is 0. */
+    const REDIS_DATABASES = 16;
+    let nextRedisDb = 1;
+    const instanceInspectors = new Set<ClosableRedisInspector>();
+    cleanups.push(async () => {
+      await Promise.all([...instanceInspectors].map((i) => i.close()));
+      instanceInspectors.clear();
+    });
+    const startInstanceProxies = async (): Promise<InstanceProxies> => {
+      const started = await Promise.allSettled([
+        startFaultProxy(pgPart.target),
+        startFaultProxy(redisTarget),
+      ]);
+      const proxies = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      for (const p of proxies) instanceProxies.add(p);
+      const close = async (): Promise<void> => {
+        await Promise.all(proxies.map((p) => p.close()));
+        for (const p of proxies) instanceProxies.delete(p);
+      };
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) {
+        await close();
+        throw failed.reason;
+      }
+      const [pg, redis] = proxies as [FaultProxy, FaultProxy];
+      return {
+        appDatabaseUrl: pgTarget.appUrl('127.0.0.1', pg.port),
+        appRedisUrl: redisUrlThrough(redisPart.url, redis.port),
+        ports: [pg.port, redis.port],
+        faults: { database: pg.toggle, redis: redis.toggle },
+        close,
+      };
+    };
     return {
       appDatabaseUrl: pgTarget.appUrl('127.0.0.1', pgPart.proxy.port),
       appRedisUrl: redisUrlThrough(redisPart.url, redisPart.proxy.port),
@@ -158,6 +227,20 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Se
       redis: redisInspector,
       faults: { database: pgPart.proxy.toggle, redis: redisPart.proxy.toggle },
       databaseName: pgTarget.name,
+      startInstanceProxies,
+      claimRedisDatabase: () =>
+        redisPart.own && nextRedisDb < REDIS_DATABASES ? nextRedisDb++ : undefined,
+      redisInspector: (index) => {
+        const url = new URL(redisPart.url);
+        url.pathname = `/${index}`;
+        const inspector = createRedisInspector(url.toString());
+        const close = async (): Promise<void> => {
+          instanceInspectors.delete(inspector);
+          await inspector.close();
+        };
+        instanceInspectors.add(inspector);
+        return { call: (...args) => inspector.call(...args), close };
+      },
       // The run's own services first; then what it started for later runs (a process must not
       // exit with a spare half made).
       dispose: async () => {

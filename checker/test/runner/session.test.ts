@@ -124,6 +124,60 @@ describe('prepareRun on a tiny Express app (private Postgres and Redis)', () => 
     expect(run.context.app.running).toBe(true);
   });
 
+  it('startInstance({ ownFaults, ownRedisDatabase, env }): proxies, a Redis database and variables of its own, all closed by afterCheck()', async () => {
+    await run.ensureAppRunning();
+    const { app, env } = run.context;
+    const second = await run.context.startInstance({
+      ownFaults: true,
+      ownRedisDatabase: true,
+      env: { VERIFY_TOKEN_TTL_SECONDS: '2' },
+    });
+    expect(second.env.VERIFY_TOKEN_TTL_SECONDS).toBe('2');
+    expect(env.VERIFY_TOKEN_TTL_SECONDS).not.toBe('2');
+    const portOf = (url: string | undefined): number => Number(new URL(url!).port);
+    const [dbPort, redisPort] = [portOf(second.env.DATABASE_URL), portOf(second.env.REDIS_URL)];
+    expect(dbPort).not.toBe(portOf(env.DATABASE_URL));
+    expect(redisPort).not.toBe(portOf(env.REDIS_URL));
+    expect(new URL(second.env.REDIS_URL!).pathname).toMatch(/^\/([1-9]|1[0-5])$/);
+    const reaches = async (from: typeof app, port: number): Promise<boolean> =>
+      ((await from.http.get(`/tcp?port=${port}`)).response.json as { connected: boolean })
+        .connected;
+    // The app (in the run's sandbox) reaches the instance's own proxies...
+    expect(await reaches(second, dbPort)).toBe(true);
+    expect(await reaches(second, redisPort)).toBe(true);
+    // ...whose faults take Postgres away from it alone.
+    await second.faults.database.down();
+    expect(await reaches(second, dbPort)).toBe(false);
+    const client = new Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    await expect(client.query('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    await client.end();
+    await second.faults.database.up();
+    const viaInstance = new Client({ connectionString: second.env.DATABASE_URL });
+    await viaInstance.connect();
+    await viaInstance.end();
+    // Its Redis database: its own, read-only for the checks.
+    const writer = new Redis(second.env.REDIS_URL!);
+    await writer.set('mine', '1');
+    await writer.quit();
+    await expect(second.redis.call('GET', 'mine')).resolves.toBe('1');
+    await expect(run.context.redis.call('GET', 'mine')).resolves.toBeNull();
+    await expect(second.redis.call('SET', 'mine', '2')).rejects.toThrow(/read-only/);
+    await run.afterCheck();
+    expect(second.running).toBe(false);
+    expect(app.running).toBe(true);
+    // The proxies are closed, and the fence no longer opens their ports: a server listening
+    // there now (another run's, say) is out of the app's reach.
+    const net = await import('node:net');
+    const squatter = net.createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => squatter.listen(dbPort, '127.0.0.1', resolve));
+    try {
+      expect(await reaches(app, dbPort)).toBe(!run.runtime.contained);
+    } finally {
+      squatter.close();
+    }
+  });
+
   it('unique() gives distinct prefixed tokens', () => {
     const a = run.context.unique('user');
     expect(a).toMatch(/^user-[a-z0-9]+$/);

@@ -15,6 +15,13 @@ app.post('/escape', (_req, res) => {
   child.unref();
   res.json({ pid: child.pid });
 });
+// Whether a TCP connection to 127.0.0.1:port opens (what the run's network fence lets through).
+app.get('/tcp', (req, res) => {
+  const socket = require('node:net').connect({ host: '127.0.0.1', port: Number(req.query.port) });
+  const answer = (connected) => { socket.destroy(); if (!res.headersSent) res.json({ connected }); };
+  socket.once('connect', () => answer(true)).once('error', () => answer(false));
+  socket.setTimeout(2000, () => answer(false));
+});
 app.get('/slow', (_req, res) => setTimeout(() => res.json({ done: true }), 300));
 const port = Number(process.env.PORT) + Number(process.env.TINY_PORT_OFFSET || 0);
 const server = app.listen(port, '127.0.0.1', () => console.log('listening on ' + port));

@@ -6,19 +6,37 @@ import {
   expectWithin,
   fail,
   sandbox,
+  type AppInstance,
+  type OwnFaults,
 } from '@sandbox/harness';
 
 /**
  * With the database `down` (refused) or `hanging` (accepted, never answered): /health answers 503
  * "down" within its deadline `probes` times in a row, the app keeps running, and /health is 200
- * again within `recoverMs` once the database is back.
+ * again within `recoverMs` once the database is back. On an instance of its own whose database
+ * alone is taken away, the checks beside it keep theirs; with a Redis database of its own, its
+ * worker takes none of their jobs.
  */
 async function healthWhileDatabase(
   fault: 'down' | 'hanging',
   probes: number,
   recoverMs: number,
 ): Promise<void> {
-  const { app, faults } = sandbox();
+  const app = await sandbox().startInstance({ ownFaults: true, ownRedisDatabase: true });
+  try {
+    await healthOf(app, fault, probes, recoverMs);
+  } finally {
+    await app.stop();
+  }
+}
+
+async function healthOf(
+  app: AppInstance & OwnFaults,
+  fault: 'down' | 'hanging',
+  probes: number,
+  recoverMs: number,
+): Promise<void> {
+  const { faults } = app;
   await (fault === 'down' ? faults.database.down() : faults.database.hang());
   try {
     for (let i = 0; i < probes; i += 1) {
@@ -51,6 +69,7 @@ check(
   {
     points: 4,
     hint: 'Give the health query a 1 s timeout (e.g. Promise.race or knex .timeout(1000)), answer 503 {"status":"error","checks":{"database":"down"}} on failure, and never let a pool error crash the process (steps/02-database/README.md).',
+    concurrent: true,
     timeoutMs: 15_000,
   },
   () => healthWhileDatabase('down', 2, 6000),
@@ -61,6 +80,7 @@ check(
   {
     points: 3,
     hint: 'A stopped database fails fast, a hung one never answers: race the health query against a 1 s timer (do not wait for the pool or the query to give up), and answer 503 {"status":"error","checks":{"database":"down"}} when the timer wins (steps/02-database/README.md).',
+    concurrent: true,
     timeoutMs: 20_000,
   },
   // Several in a row: a pool whose connections all hang must not make later probes wait longer.

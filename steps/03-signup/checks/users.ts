@@ -1,5 +1,12 @@
 import { randomInt } from 'node:crypto';
-import { expectStatus, is, randomText, sandbox, type Exchange } from '@sandbox/harness';
+import {
+  expectStatus,
+  is,
+  randomText,
+  sandbox,
+  type AppInstance,
+  type Exchange,
+} from '@sandbox/harness';
 
 /** Helpers later steps reuse: a fresh, random learner account. */
 export interface Credentials {
@@ -36,9 +43,12 @@ export function newCredentials(prefix = 'user'): Credentials {
   };
 }
 
-/** Signs a new user up and insists on 201. */
-export async function signUp(creds: Credentials = newCredentials()): Promise<SignedUp> {
-  const ex = await sandbox().app.http.post('/auth/signup', { json: creds });
+/** Signs a new user up (through `app`, the primary by default) and insists on 201. */
+export async function signUp(
+  creds: Credentials = newCredentials(),
+  app: AppInstance = sandbox().app,
+): Promise<SignedUp> {
+  const ex = await app.http.post('/auth/signup', { json: creds });
   expectStatus(ex, 201);
   const body = ex.response.json as { user?: { id?: unknown } } | undefined;
   return { ...creds, id: String(body?.user?.id), signup: ex };

@@ -3,6 +3,7 @@ import {
   isCheckFailure,
   sandbox,
   type MailMessage,
+  type RedisInspector,
   type RefusedAttempt,
 } from '@sandbox/harness';
 
@@ -40,9 +41,12 @@ export async function waitForMailTo(
   }
 }
 
-/** The token of the `${PUBLIC_URL}/auth/verify?token=` link in the email. */
-export function verifyToken(mail: MailMessage): string {
-  const base = (sandbox().env.PUBLIC_URL ?? '').replace(/\/$/, '');
+/** The token of the `${PUBLIC_URL}/auth/verify?token=` link in the email (PUBLIC_URL from `env`: the primary's, or the instance's that sent it). */
+export function verifyToken(
+  mail: MailMessage,
+  env: Readonly<Record<string, string>> = sandbox().env,
+): string {
+  const base = (env.PUBLIC_URL ?? '').replace(/\/$/, '');
   const escaped = `${base}/auth/verify?token=`.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   const found = new RegExp(`${escaped}([^\\s"'<>&]+)`).exec(mail.text);
   if (!found?.[1]) {
@@ -54,9 +58,8 @@ export function verifyToken(mail: MailMessage): string {
   return decodeURIComponent(found[1]);
 }
 
-/** Jobs waiting in Redis for a retry: the members of every BullMQ `<prefix>:<queue>:delayed` set. */
-export async function delayedJobs(): Promise<number> {
-  const { redis } = sandbox();
+/** Jobs waiting in Redis for a retry: the members of every BullMQ `<prefix>:<queue>:delayed` set (of the run's Redis database, or an instance's own). */
+export async function delayedJobs(redis: RedisInspector = sandbox().redis): Promise<number> {
   let total = 0;
   for (const key of (await redis.call('KEYS', '*:delayed')) as string[]) {
     if ((await redis.call('TYPE', key)) === 'zset') total += Number(await redis.call('ZCARD', key));

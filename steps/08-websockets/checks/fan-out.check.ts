@@ -13,8 +13,8 @@ check(
   },
   async () => {
     const { app } = sandbox();
-    const second = await sandbox().startInstance();
-    const user = await newUser();
+    // The user is made through the primary while the second instance starts.
+    const [second, user] = await Promise.all([sandbox().startInstance(), newUser()]);
     const onSecond = await openSocket(second, user.token);
     const onFirst = await openSocket(app, user.token);
     try {

@@ -6,7 +6,7 @@ import {
   sandbox,
   type AppInstance,
 } from '@sandbox/harness';
-import { signUp } from '../../03-signup/checks/users';
+import { signUp, type SignedUp } from '../../03-signup/checks/users';
 
 check(
   'a second app instance honours logins, logouts and login attempts made through the first',
@@ -18,17 +18,24 @@ check(
   },
   async () => {
     const { app } = sandbox();
-    const second = await sandbox().startInstance();
+    // The users are made through the primary while the second instance starts.
+    const [second, users] = await Promise.all([
+      sandbox().startInstance(),
+      Promise.all([signUp(), signUp()]),
+    ]);
     try {
-      await throughBoth(app, second);
+      await throughBoth(app, second, users);
     } finally {
       await second.stop();
     }
   },
 );
 
-async function throughBoth(app: AppInstance, second: AppInstance): Promise<void> {
-  const [leaving, guessed] = await Promise.all([signUp(), signUp()]);
+async function throughBoth(
+  app: AppInstance,
+  second: AppInstance,
+  [leaving, guessed]: [SignedUp, SignedUp],
+): Promise<void> {
   const login = await app.http.post('/auth/login', {
     json: { email: leaving.email, password: leaving.password },
   });

@@ -14,23 +14,24 @@ check(
   },
   async () => {
     // An instance of its own: the primary app keeps serving the checks beside it.
-    const app = await sandbox().startInstance();
+    // The owner is made through the primary while the instance starts.
+    const [app, owner] = await Promise.all([sandbox().startInstance(), newUser()]);
     try {
-      await sigtermUnderLoad(app);
+      await sigtermUnderLoad(app, owner.token);
     } finally {
       await app.stop(); // after the restart its worker may hold other checks' jobs
     }
   },
 );
 
-async function sigtermUnderLoad(app: AppInstance): Promise<void> {
+async function sigtermUnderLoad(app: AppInstance, token: string): Promise<void> {
   const { mail } = sandbox();
-  const owner = await newUser();
   const signups = [newCredentials('load'), newCredentials('load'), newCredentials('load')];
   // Slow deliveries for these users only, so jobs are in hand when the signal comes.
   for (const creds of signups) mail.setFaults({ to: creds.email, delayMs: 600 });
-  for (const creds of signups) {
-    const ex = await app.http.post('/auth/signup', { json: creds });
+  for (const ex of await Promise.all(
+    signups.map((creds) => app.http.post('/auth/signup', { json: creds })),
+  )) {
     if (ex.response.status !== 201)
       fail(`signup under load answered ${ex.response.status}`, { exchange: ex });
   }
@@ -41,7 +42,7 @@ async function sigtermUnderLoad(app: AppInstance): Promise<void> {
       '/notes',
       JSON.stringify({ title: `load-${i}`, body: sandbox().unique('b') }),
       {
-        Authorization: `Bearer ${owner.token}`,
+        Authorization: `Bearer ${token}`,
       },
     ),
   );
