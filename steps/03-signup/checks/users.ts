@@ -47,8 +47,9 @@ export function newCredentials(prefix = 'user'): Credentials {
 export async function signUp(
   creds: Credentials = newCredentials(),
   app: AppInstance = sandbox().app,
+  opts: { timeoutMs?: number } = {},
 ): Promise<SignedUp> {
-  const ex = await app.http.post('/auth/signup', { json: creds });
+  const ex = await app.http.post('/auth/signup', { json: creds, ...opts });
   expectStatus(ex, 201);
   const body = ex.response.json as { user?: { id?: unknown } } | undefined;
   return { ...creds, id: String(body?.user?.id), signup: ex };
