@@ -70,6 +70,18 @@ export interface RequestOptions {
   token?: string;
   /** ms before the request is abandoned with a clear failure (default 5000). */
   timeoutMs?: number;
+  /**
+   * Requests given one gate (`together()`) start together: each connects and sends all but the
+   * last byte of its body, and the last bytes go out at once when every one of them is that far,
+   * so the app handles them side by side however loaded the machine is (a race shows every time).
+   */
+  gate?: StartGate;
+}
+
+/** See RequestOptions.gate and together(). */
+export interface StartGate {
+  /** Resolves once every request of the gate has arrived (or failed to). */
+  arrive(): Promise<void>;
 }
 
 export interface HttpClient {

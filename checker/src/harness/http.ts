@@ -1,5 +1,12 @@
 import http from 'node:http';
-import type { Exchange, HttpClient, ReceivedResponse, RequestOptions, SentRequest } from './api';
+import type {
+  Exchange,
+  HttpClient,
+  ReceivedResponse,
+  RequestOptions,
+  SentRequest,
+  StartGate,
+} from './api';
 import { CheckFailure } from './failure';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -102,7 +109,14 @@ export function sendRequest(
       req.destroy();
       fail(`${sent.method} ${path} got no answer within ${timeoutMs} ms`);
     }, timeoutMs);
+    let arrived = false;
+    const arrive = (): Promise<void> => {
+      if (arrived || !opts.gate) return Promise.resolve();
+      arrived = true;
+      return opts.gate.arrive();
+    };
     req.on('error', (e: NodeJS.ErrnoException) => {
+      void arrive(); // a request that failed does not hold back the others
       clearTimeout(timer);
       if (e.code === 'ECONNREFUSED')
         fail(`${sent.method} ${path}: connection refused, the app is not listening`);
@@ -110,8 +124,36 @@ export function sendRequest(
         fail(`${sent.method} ${path}: the app closed the connection without answering`);
       else fail(`${sent.method} ${path} failed: ${e.message}`);
     });
-    req.end(body);
+    if (!opts.gate) return void req.end(body);
+    // Connected, and all but the last byte of the body sent; the rest once every request is there.
+    const release = (): void => void arrive().then(() => req.end(body?.subarray(-1)));
+    req.on('socket', (socket) => {
+      const connected = (): void => {
+        if (body && body.length > 1) req.write(body.subarray(0, -1), release);
+        else release();
+      };
+      if (socket.connecting) socket.once('connect', connected);
+      else connected();
+    });
   });
+}
+
+/**
+ * Sends `n` requests that start together (RequestOptions.gate): `send(gate)` makes one, with
+ * `gate` in its options. Resolves with every exchange, in order; rejects like Promise.all.
+ */
+export function together<T>(n: number, send: (gate: StartGate) => Promise<T>): Promise<T[]> {
+  let waiting = n;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const gate: StartGate = {
+    arrive: () => {
+      waiting -= 1;
+      if (waiting <= 0) open();
+      return opened;
+    },
+  };
+  return Promise.all(Array.from({ length: n }, () => send(gate)));
 }
 
 export function createHttpClient(baseUrl: string): HttpClient {

@@ -6,6 +6,7 @@ import { CheckFailure } from './failure';
 export { check } from './check';
 export * from './assert';
 export { randomText } from './data';
+export { together } from './http';
 export type * from './api';
 export { CheckFailure, isCheckFailure } from './failure';
 

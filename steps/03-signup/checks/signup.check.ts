@@ -10,6 +10,7 @@ import {
   is,
   randomText,
   sandbox,
+  together,
 } from '@sandbox/harness';
 import { newCredentials } from './users';
 
@@ -153,13 +154,13 @@ check(
       creds.email,
       `${creds.email} `,
     ];
-    const answers = await Promise.all(
-      spellings.map((email) =>
-        app.http.post('/auth/signup', {
-          json: { email, password: creds.password },
-          timeoutMs: 10_000,
-        }),
-      ),
+    let next = 0;
+    const answers = await together(spellings.length, (gate) =>
+      app.http.post('/auth/signup', {
+        json: { email: spellings[next++], password: creds.password },
+        timeoutMs: 10_000,
+        gate,
+      }),
     );
     expectRace(answers, { win: 201, lose: 409, code: 'EMAIL_TAKEN' });
     const rows = await db.query<{ n: string }>(

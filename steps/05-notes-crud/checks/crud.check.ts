@@ -11,6 +11,7 @@ import {
   randomText,
   sandbox,
   sleep,
+  together,
 } from '@sandbox/harness';
 import { newUser } from '../../04-login-jwt/checks/session';
 import { createNote, noteShape, type Note } from './notes';
@@ -151,20 +152,18 @@ check(
     const { app } = sandbox();
     const user = await newUser();
     const note = await createNote(user.token);
-    const patches = await Promise.all(
-      [1, 2, 3, 4].map((n) =>
-        app.http.patch(`/notes/${note.id}`, {
-          token: user.token,
-          json: { title: `${note.title}-${n}` },
-          timeoutMs: 10_000,
-        }),
-      ),
+    let n = 0;
+    const patches = await together(4, (gate) =>
+      app.http.patch(`/notes/${note.id}`, {
+        token: user.token,
+        json: { title: `${note.title}-${++n}` },
+        timeoutMs: 10_000,
+        gate,
+      }),
     );
     expectRace(patches, { win: 200, lose: 404, code: 'NOT_FOUND', winners: patches.length });
-    const deletes = await Promise.all(
-      [1, 2, 3, 4, 5].map(() =>
-        app.http.delete(`/notes/${note.id}`, { token: user.token, timeoutMs: 10_000 }),
-      ),
+    const deletes = await together(5, (gate) =>
+      app.http.delete(`/notes/${note.id}`, { token: user.token, timeoutMs: 10_000, gate }),
     );
     expectRace(deletes, { win: 204, lose: 404, code: 'NOT_FOUND' });
     expectErrorBody(

@@ -7,6 +7,7 @@ import {
   inCase,
   is,
   sandbox,
+  together,
 } from '@sandbox/harness';
 import { signUp } from '../../03-signup/checks/users';
 
@@ -78,13 +79,13 @@ check(
   async () => {
     const { app } = sandbox();
     const user = await signUp();
-    const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) =>
-        app.http.post('/auth/login', {
-          json: { email: user.email, password: `wrong-${i}-${sandbox().unique('pw')}` },
-          timeoutMs: 15_000,
-        }),
-      ),
+    let i = 0;
+    const answers = await together(10, (gate) =>
+      app.http.post('/auth/login', {
+        json: { email: user.email, password: `wrong-${i++}-${sandbox().unique('pw')}` },
+        timeoutMs: 15_000,
+        gate,
+      }),
     );
     // The winners answer 401 INVALID_CREDENTIALS (wrong passwords), the refused 429.
     expectRace(answers, { win: 401, lose: 429, code: 'RATE_LIMITED', winners: 5, atMost: true });

@@ -11,6 +11,7 @@ import {
   is,
   sandbox,
   type Exchange,
+  together,
 } from '@sandbox/harness';
 import { signUp } from '../../03-signup/checks/users';
 
@@ -179,17 +180,22 @@ check(
   async () => {
     const { app } = sandbox();
     const user = await signUp();
-    const session = await login(user.email, user.password);
-    // Eight at once: a read-then-write spend lets several through even on an idle machine.
-    const answers = await Promise.all(
-      Array.from({ length: 8 }, () =>
+    // Two rounds, each with a refresh token of its own login: the first also gives the app's
+    // database pool the connections eight requests ask for, so the second's requests meet no queue
+    // that would put them one after another.
+    for (let round = 0; round < 2; round++) {
+      const session = await login(user.email, user.password);
+      // Eight that start together (last bytes held back until all are sent): a read-then-write
+      // spend lets several through, however loaded the machine.
+      const answers = await together(8, (gate) =>
         app.http.post('/auth/refresh', {
           json: { refreshToken: session.refreshToken },
           timeoutMs: 10_000,
+          gate,
         }),
-      ),
-    );
-    expectRace(answers, { win: 200, lose: 401, code: 'INVALID_REFRESH_TOKEN', atMost: true });
+      );
+      expectRace(answers, { win: 200, lose: 401, code: 'INVALID_REFRESH_TOKEN', atMost: true });
+    }
   },
 );
 
