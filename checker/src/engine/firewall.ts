@@ -92,9 +92,8 @@ export interface FirewallOptions {
  * them the relays still refuse other subnets). Returns the undo.
  */
 export function firewallSubnet(opts: FirewallOptions): () => void {
-  const tag = ['-m', 'comment', '--comment', `backend-sandbox:${ownerTag()}`];
-  // Only new connections: replies to the checker's own connections to the app must pass.
-  const from = ['-s', opts.subnet, '-m', 'conntrack', '--ctstate', 'NEW'];
+  const tag = ruleTag();
+  const from = newFrom(opts.subnet);
   const ports = opts.allowedTcpPorts ?? [];
   const exceptPorts = ports.length ? ['-m', 'multiport', '!', '--dports', ports.join(',')] : [];
   const wanted: string[][] = [
@@ -124,9 +123,18 @@ export function firewallSubnet(opts: FirewallOptions): () => void {
     deleteRule(rule);
   // Inserted in reverse so that they end up in order at the top of their chain (the DNS accepts
   // first; FORWARD's before the engine's own accepts).
-  const added = [...wanted]
-    .reverse()
-    .filter(([chain, ...rule]) => iptables(['-I', chain!, ...rule]).ok);
+  return insertRules([...wanted].reverse());
+}
+
+/** This checker's comment on every rule it adds (the sweep finds a dead checker's by it). */
+const ruleTag = (): string[] => ['-m', 'comment', '--comment', `backend-sandbox:${ownerTag()}`];
+
+/** New connections from `subnet` only: replies to the checker's own connections to the app must pass. */
+const newFrom = (subnet: string): string[] => ['-s', subnet, '-m', 'conntrack', '--ctstate', 'NEW'];
+
+/** Inserts each rule at the top of its chain; returns the undo of those iptables took. */
+function insertRules(wanted: string[][]): () => void {
+  const added = wanted.filter(([chain, ...rule]) => iptables(['-I', chain!, ...rule]).ok);
   return () => {
     for (const r of added) iptables(['-D', ...r]);
   };
@@ -138,16 +146,11 @@ export function firewallSubnet(opts: FirewallOptions): () => void {
  * iptables it does nothing (the relays still refuse other subnets).
  */
 export function openSubnetPorts(subnet: string, ports: number[]): () => void {
-  const tag = ['-m', 'comment', '--comment', `backend-sandbox:${ownerTag()}`];
-  const added = ports
-    .map((port) => [
+  const [tag, from] = [ruleTag(), newFrom(subnet)];
+  return insertRules(
+    ports.map((port) => [
       'INPUT',
-      '-s',
-      subnet,
-      '-m',
-      'conntrack',
-      '--ctstate',
-      'NEW',
+      ...from,
       '-p',
       'tcp',
       '--dport',
@@ -155,11 +158,8 @@ export function openSubnetPorts(subnet: string, ports: number[]): () => void {
       ...tag,
       '-j',
       'ACCEPT',
-    ])
-    .filter(([chain, ...rule]) => iptables(['-I', chain!, ...rule]).ok);
-  return () => {
-    for (const r of added) iptables(['-D', ...r]);
-  };
+    ]),
+  );
 }
 
 /** Removes the rules whose checker process is gone. */
