@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { connectAs } from './support/connect-as';
+import { connectEach, databasesOpenToPublic } from './support/connect-as';
 import { prepareRun } from '../src/runner/session';
 import {
   clusterMaxConnections,
@@ -182,11 +182,13 @@ describe("a worker's warm service containers", () => {
       createRunDatabase(lease.databaseUrl),
     ]);
     try {
-      const tries = await Promise.all(
-        [x.name, y.name, 'postgres', 'template1', 'sandbox_template'].map((db) =>
-          connectAs(lease.databaseUrl, x.role, x.password, db),
-        ),
-      );
+      const tries = await connectEach(lease.databaseUrl, x, [
+        x.name,
+        y.name,
+        'postgres',
+        'template1',
+        'sandbox_template',
+      ]);
       // 28000: no pg_hba.conf entry for that role and database.
       expect(tries).toEqual([
         `connected to ${x.name}`,
@@ -196,17 +198,14 @@ describe("a worker's warm service containers", () => {
         'refused: 28000',
       ]);
       // Behind the hba file, no database is open to PUBLIC either; connections for its gradings at their roles' limit.
+      expect(await databasesOpenToPublic(lease.databaseUrl)).toEqual([]);
       const admin = new Client({ connectionString: lease.databaseUrl });
       await admin.connect();
-      const open = await admin.query(
-        `SELECT datname FROM pg_database WHERE datallowconn AND has_database_privilege('public', datname, 'CONNECT')`,
-      );
       const { rows } = await admin.query<{ max: string; role: number }>(
         `SELECT current_setting('max_connections') AS max, rolconnlimit AS role FROM pg_roles WHERE rolname = $1`,
         [x.role],
       );
       await admin.end();
-      expect(open.rows).toEqual([]);
       expect(rows).toEqual([{ max: String(clusterMaxConnections(1)), role: RUN_CONNECTION_LIMIT }]);
     } finally {
       await Promise.all([x.drop(), y.drop()]);

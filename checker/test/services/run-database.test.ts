@@ -6,7 +6,7 @@ import {
   RUN_CONNECTION_LIMIT,
   type RunDatabase,
 } from '../../src/services/run-database';
-import { connectAs } from '../support/connect-as';
+import { connectAs, connectEach, databasesOpenToPublic } from '../support/connect-as';
 
 // The machine's Postgres (CI starts it; trust authentication, so only privileges stand between a
 // run's role and a database): what a run's role may connect to.
@@ -17,11 +17,7 @@ describe('a run database on a given Postgres', () => {
   it("lets the run's role into its own database, not into the runs' template or another run's", async () => {
     const [x, y] = await Promise.all([createRunDatabase(ADMIN_URL), createRunDatabase(ADMIN_URL)]);
     try {
-      const tries = await Promise.all(
-        [x.name, y.name, 'sandbox_template'].map((db) =>
-          connectAs(ADMIN_URL, x.role, x.password, db),
-        ),
-      );
+      const tries = await connectEach(ADMIN_URL, x, [x.name, y.name, 'sandbox_template']);
       // 42501: permission denied for database (CONNECT revoked from PUBLIC).
       expect(tries).toEqual([`connected to ${x.name}`, 'refused: 42501', 'refused: 42501']);
     } finally {
@@ -61,11 +57,13 @@ describe("a run database on the checker's private Postgres", () => {
       createRunDatabase(pg.adminUrl, { fileCopy: true }),
     ]);
     try {
-      const tries = await Promise.all(
-        [x.name, y.name, 'postgres', 'template1', 'sandbox_template'].map((db) =>
-          connectAs(pg.adminUrl, x.role, x.password, db),
-        ),
-      );
+      const tries = await connectEach(pg.adminUrl, x, [
+        x.name,
+        y.name,
+        'postgres',
+        'template1',
+        'sandbox_template',
+      ]);
       expect(tries).toEqual([
         `connected to ${x.name}`,
         'refused: 42501',
@@ -73,14 +71,8 @@ describe("a run database on the checker's private Postgres", () => {
         'refused: 42501',
         'refused: 42501',
       ]);
-      // PUBLIC may connect to no database at all (template0 takes no connection).
-      const admin = new Client({ connectionString: pg.adminUrl });
-      await admin.connect();
-      const { rows } = await admin.query<{ datname: string }>(
-        `SELECT datname FROM pg_database WHERE datallowconn AND has_database_privilege('public', datname, 'CONNECT')`,
-      );
-      await admin.end();
-      expect(rows).toEqual([]);
+      // PUBLIC may connect to no database at all.
+      expect(await databasesOpenToPublic(pg.adminUrl)).toEqual([]);
     } finally {
       await Promise.all([x.drop(), y.drop()]);
     }

@@ -20,7 +20,7 @@ import {
   type WarmPostgres,
 } from '../../src/services/warm-postgres';
 import { clusterMaxConnections, RUN_CONNECTION_LIMIT } from '../../src/services/run-database';
-import { connectAs } from '../support/connect-as';
+import { connectEach } from '../support/connect-as';
 import { stillAlive } from '../support/leftovers';
 import { writeTinyApp } from '../support/tiny-app';
 
@@ -192,11 +192,12 @@ describe('run databases on the warm Postgres: spares made ahead, orphans swept i
     try {
       const url = new URL(a.appDatabaseUrl);
       const [role, password] = [decodeURIComponent(url.username), decodeURIComponent(url.password)];
-      const tries = await Promise.all(
-        [a.databaseName, 'postgres', 'template1', 'sandbox_template'].map((db) =>
-          connectAs(warm.adminUrl, role, password, db),
-        ),
-      );
+      const tries = await connectEach(warm.adminUrl, { role, password }, [
+        a.databaseName,
+        'postgres',
+        'template1',
+        'sandbox_template',
+      ]);
       // 42501: permission denied for database (CONNECT revoked from PUBLIC).
       expect(tries).toEqual([
         `connected to ${a.databaseName}`,

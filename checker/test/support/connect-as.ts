@@ -22,3 +22,26 @@ export async function connectAs(
     await client.end().catch(() => undefined);
   }
 }
+
+/** `connectAs` on each of `databases`, side by side: what each answered, in order. */
+export function connectEach(
+  adminUrl: string,
+  run: { role: string; password: string },
+  databases: string[],
+): Promise<string[]> {
+  return Promise.all(databases.map((db) => connectAs(adminUrl, run.role, run.password, db)));
+}
+
+/** The databases of the server of `adminUrl` that PUBLIC may connect to (template0 takes no connection). */
+export async function databasesOpenToPublic(adminUrl: string): Promise<string[]> {
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datallowconn AND has_database_privilege('public', datname, 'CONNECT')`,
+    );
+    return rows.map((r) => r.datname);
+  } finally {
+    await admin.end();
+  }
+}
