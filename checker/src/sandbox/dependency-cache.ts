@@ -7,6 +7,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -18,8 +19,13 @@ import type { Workspace } from '../workspace/workspace';
 
 const run = promisify(execFile);
 
-/** Installed dependency trees kept for reuse (about 70 MB each for the starter's); the oldest go beyond this many. */
-const KEPT_TREES = 6;
+/**
+ * Installed dependency trees kept for reuse (about 70 MB each for the starter's, restored as hard
+ * links); the least recently used go beyond this many. Every state of the course has the starter's
+ * package.json, but a cohort's locks differ (npm install run on other days resolves other
+ * versions, a learner adds a library): a worker grading them in turn keeps the ones in use.
+ */
+const KEPT_TREES = 16;
 
 /** The scripts npm runs on install: a workspace with one of its own may change node_modules, so it is never cached. */
 const OWN_INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
@@ -75,6 +81,7 @@ export async function restoreDependencies(key: string, dir: string): Promise<boo
   const target = path.join(dir, 'node_modules');
   try {
     await run('cp', ['-al', path.join(tree, 'node_modules'), target]);
+    markUsed(tree);
     return true;
   } catch {
     rmSync(target, { recursive: true, force: true });
@@ -108,6 +115,17 @@ export async function storeDependencies(key: string, dir: string): Promise<void>
   }
 }
 
+/** Used now: prune() keeps the most recently used trees (a tree pruned meanwhile stays pruned). */
+function markUsed(tree: string): void {
+  const now = new Date();
+  try {
+    utimesSync(tree, now, now);
+  } catch {
+    // another run pruned it after the copy: the copy is complete all the same
+  }
+}
+
+/** Keeps the KEPT_TREES most recently stored or restored trees. */
 function prune(dir: string): void {
   const entries = readdirSync(dir)
     .filter((n) => !n.includes('.tmp-'))
