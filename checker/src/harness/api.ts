@@ -24,7 +24,8 @@ export interface CheckMeta {
    * for every email, measures time where the load of other checks could hide a fault (a timing
    * comparison), shares a limit with other checks (the login rate limit), or reads global state
    * ("the only email", every key, every job). A concurrent check that does not pass is run
-   * again alone.
+   * again alone, unless its failure is definite (CheckFailure's `definite`): one that no other
+   * check could have caused.
    */
   concurrent?: boolean;
   /**
@@ -233,6 +234,8 @@ export interface MailSink {
   refusedCount(): number;
   /** Every refused attempt so far, in order (gaps between them show the retry backoff). */
   refusedAttempts(): RefusedAttempt[];
+  /** SMTP connections opened to the sink so far in this run, whatever came of them. */
+  connections(): number;
 }
 
 /** Read-only access to the run's own Postgres database. */

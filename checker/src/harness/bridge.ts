@@ -25,6 +25,8 @@ export interface CheckOutcome {
   details?: FailureDetails;
   /** Overrides the registered hint (a CheckFailure may carry a more specific one). */
   hint?: string;
+  /** A failure no other check could have caused (CheckFailure's `definite`): not run again alone. */
+  definite?: boolean;
 }
 
 export interface RunBridge {

@@ -39,8 +39,9 @@ export function check(name: string, meta: CheckMeta, fn: () => Promise<void>): v
         )
         .catch(notRun);
       // A failure seen beside other checks may be theirs (an app they crashed or wedged): only a
-      // check running alone gives a failing verdict, as in a serial run.
-      if (concurrent && outcome.status !== 'pass' && !bridge.stopReason())
+      // check running alone gives a failing verdict, as in a serial run; a definite failure
+      // (one no other check could have caused) is that verdict already.
+      if (concurrent && outcome.status !== 'pass' && !outcome.definite && !bridge.stopReason())
         outcome = await bridge
           .retryAlone(() => admitted(bridge, fn, timeoutMs, false))
           .catch(notRun);
@@ -102,13 +103,14 @@ async function runCheck(
     await withTimeout(fn(), timeoutMs);
     outcome = { status: 'pass', message: '', durationMs: 0 };
   } catch (e) {
-    const { status, message, details, hint } = classifyError(e);
+    const { status, message, details, hint, definite } = classifyError(e);
     outcome = {
       status,
       message,
       durationMs: 0,
       details: withLogs(details, bridge, status),
       ...(hint ? { hint } : {}),
+      ...(definite ? { definite } : {}),
     };
   }
   // A concurrent check leaves the clean-up to the scheduler: it runs once the checks beside it are done.

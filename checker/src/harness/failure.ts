@@ -18,6 +18,13 @@ export class CheckFailure extends Error {
       observed?: string;
       /** Overrides the check's hint when this failure has a more specific one. */
       hint?: string;
+      /**
+       * true: no other check could have caused this failure, whatever ran beside it (the app
+       * never once did what the check waits for, in the whole run so far), so a check that
+       * fails this way beside others is not run again alone (CheckMeta.concurrent). Only for
+       * facts load cannot change: never a time limit the app missed while it was working.
+       */
+      definite?: boolean;
     } = {},
   ) {
     super(summary);

@@ -18,13 +18,21 @@ export interface ClassifiedError {
   message: string;
   details: FailureDetails;
   hint?: string;
+  /** The CheckFailure was definite: no other check could have caused it. */
+  definite?: boolean;
 }
 
 /** Turns whatever a check threw into a status, a message and the parts reporters lay out. */
 export function classifyError(e: unknown): ClassifiedError {
   if (isCheckFailure(e)) {
     const details = failureDetails(e.summary, e.details);
-    return { status: 'fail', message: formatFailure(details), details, hint: e.details.hint };
+    return {
+      status: 'fail',
+      message: formatFailure(details),
+      details,
+      hint: e.details.hint,
+      ...(e.details.definite === true ? { definite: true } : {}),
+    };
   }
   if (e instanceof Error || isErrorLike(e)) {
     if (PROGRAMMING_ERRORS.has(e.name) || isCheckerSetupError(e)) {

@@ -65,6 +65,7 @@ class MailStore implements SandboxMailSink {
   /** Faults of single recipients, by lower-cased address. */
   private readonly faultsFor = new Map<string, Faults>();
   private refused = 0;
+  private connected = 0;
   private readonly refusedLog: RefusedAttempt[] = [];
 
   messages(): MailMessage[] {
@@ -109,6 +110,15 @@ class MailStore implements SandboxMailSink {
 
   refusedCount(): number {
     return this.refused;
+  }
+
+  connections(): number {
+    return this.connected;
+  }
+
+  /** Called when a client opens an SMTP connection. */
+  countConnection(): void {
+    this.connected += 1;
   }
 
   refusedAttempts(): RefusedAttempt[] {
@@ -180,6 +190,10 @@ export async function startMailSink(opts: MailSinkOptions = {}): Promise<Started
     size: maxBytes,
     logger: false,
     closeTimeout: 100,
+    onConnect(_session, cb: SmtpCallback) {
+      store.countConnection();
+      cb();
+    },
     onMailFrom(_address, session, cb: SmtpCallback) {
       began.set(session, Date.now());
       refusals.set(session, store.takeRefusal());

@@ -64,6 +64,17 @@ describe('grade() on fixture steps', () => {
   });
 });
 
+describe('grade() with checks that fail beside others', () => {
+  it('runs a failing concurrent check again alone, and that verdict counts; a definite failure only once', () => {
+    const r = gradeFixture(TINY_APP, [], { SANDBOX_FIXTURE_STEPS: 'retry-steps' });
+    expect(r.steps[0]?.checks.map((c) => [c.name, c.status, c.message])).toEqual([
+      ['GET /health answers 200', 'pass', ''],
+      ['fails beside others', 'fail', 'attempt 2'],
+      ['fails definitely', 'fail', 'attempt 1'],
+    ]);
+  });
+});
+
 describe('grade() when the run cannot be set up', () => {
   let broken: string;
   beforeAll(() => {

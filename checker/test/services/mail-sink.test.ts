@@ -34,6 +34,16 @@ describe('mail sink', () => {
     expect(started.sink.messages()).toHaveLength(1);
   });
 
+  it('counts every SMTP connection, one that sends nothing too', async () => {
+    expect(started.sink.connections()).toBe(0);
+    const transport = nodemailer.createTransport({ url: started.url, connectionTimeout: 2000 });
+    await transport.verify(); // connects and greets, sends no mail
+    transport.close();
+    expect([started.sink.connections(), started.sink.messages().length]).toEqual([1, 0]);
+    await send('ada@example.test');
+    expect(started.sink.connections()).toBe(2);
+  });
+
   it('waitFor resolves for a future message and rejects after its timeout', async () => {
     const waiting = started.sink.waitFor((x) => x.to.includes('later@example.test'), 3000);
     await send('later@example.test');

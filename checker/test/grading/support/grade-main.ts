@@ -1,4 +1,5 @@
-// Runs grade() with the tiny fixture run and prints the result as JSON: `tsx grade-main.ts WORKSPACE [STEP] [--only]`.
+// Runs grade() with the tiny fixture run and prints the result as JSON: `tsx grade-main.ts WORKSPACE [STEP] [--only]`
+// (SANDBOX_FIXTURE_STEPS: another folder of fixtures/ than steps).
 import path from 'node:path';
 import { grade } from '../../../src/runner/grade';
 import { prepareTinyRun } from './tiny-prepare';
@@ -8,7 +9,11 @@ async function main(): Promise<void> {
   const result = await grade(
     {
       workspace: path.resolve(workspace),
-      stepsDir: path.join(__dirname, '../fixtures/steps'),
+      stepsDir: path.join(
+        __dirname,
+        '../fixtures',
+        process.env['SANDBOX_FIXTURE_STEPS'] ?? 'steps',
+      ),
       ...(step ? { step } : {}),
       only: only === '--only',
       ...(process.env['SANDBOX_FIXTURE_TIMEOUT']
