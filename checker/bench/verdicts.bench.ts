@@ -1,6 +1,8 @@
-// `npm run bench:verdicts [-- --only NAME]`: grades the reference and every broken submission of
-// test/broken twice, checks side by side (the default) and one after the other (--serial), and
-// compares the verdicts check by check; writes bench/results/verdicts.{json,md}; exit 1 on any
+// `npm run bench:verdicts [-- --only NAME[,NAME...]] [--step SLUG] [--states]`: grades the reference
+// and every broken submission of test/broken (or those named, or those of one step) twice, checks
+// side by side (the default) and one after the other (--serial), and compares the verdicts check
+// by check; `--states` adds the course's states 0-8, each graded up to its next step (the step a
+// cohort's learner fails); writes bench/results/verdicts[-suffix].{json,md}; exit 1 on any
 // difference. Too slow for CI (each case is graded twice); test/reference.test.ts covers the reference.
 //
 // `npm run bench:verdicts -- --repeat [N]`: grades the reference N times (default 20), one run after
@@ -18,7 +20,11 @@ import {
   brokenWorkspace,
   gradeWorkspace,
   removeWorkspace,
+  stateWorkspace,
 } from '../../test/support/grade-workspace';
+
+/** States 0..8: each has a next step to fail (state 9 is the finished course, the reference). */
+const STEP_COUNT = 9;
 
 const RESULTS = path.resolve(__dirname, '../../bench/results');
 
@@ -135,19 +141,38 @@ async function main(): Promise<void> {
     const n = Number(process.argv[r + 1] ?? 20);
     return repeat(Number.isInteger(n) && n > 0 ? n : 20);
   }
-  const i = process.argv.indexOf('--only');
-  const pick = i > 0 ? process.argv[i + 1] : undefined;
+  const option = (flag: string): string | undefined => {
+    const at = process.argv.indexOf(flag);
+    return at > 0 ? process.argv[at + 1] : undefined;
+  };
+  const picked = option('--only')?.split(',');
+  const pickedStep = option('--step');
+  const withStates = process.argv.includes('--states');
   const loadBefore = os.loadavg();
+  const expectedOf = (name: string): { step: string; fails: 'all' | { check: string }[] } =>
+    JSON.parse(readFileSync(path.join(BROKEN_DIR, name, 'expected.json'), 'utf8'));
   const names = readdirSync(BROKEN_DIR, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && (!pick || d.name === pick))
+    .filter((d) => d.isDirectory() && (!picked || picked.includes(d.name)))
     .map((d) => d.name)
+    .filter((name) => !pickedStep || expectedOf(name).step === pickedStep)
     .sort();
   const cases: Case[] = [];
-  if (!pick) cases.push(await gradeBothWays('reference-app', REFERENCE));
+  if (!picked) cases.push(await gradeBothWays('reference-app', REFERENCE));
+  // The course's states, each graded up to its next step (what a cohort submits): the failing
+  // step of a learner who has not done it yet.
+  if (withStates)
+    for (let n = 0; n < STEP_COUNT; n += 1) {
+      const dir = stateWorkspace(n);
+      try {
+        const c = await gradeBothWays(`state ${n}`, dir, String(n + 1));
+        process.stderr.write(`state ${n}: ${c.differences.length ? 'DIFFERENT' : 'same'}\n`);
+        cases.push(c);
+      } finally {
+        removeWorkspace(dir);
+      }
+    }
   for (const name of names) {
-    const expected = JSON.parse(
-      readFileSync(path.join(BROKEN_DIR, name, 'expected.json'), 'utf8'),
-    ) as { step: string; fails: 'all' | { check: string }[] };
+    const expected = expectedOf(name);
     // As test/support/broken-catalogue.ts grades it: the step alone when every expected failure is in it.
     const only =
       expected.fails !== 'all' &&
@@ -168,7 +193,11 @@ async function main(): Promise<void> {
     cases,
   };
   mkdirSync(RESULTS, { recursive: true });
-  const suffix = pick ? `-${pick}` : '';
+  const suffix = [
+    picked ? `-${picked.join('-')}` : '',
+    pickedStep ? `-step-${pickedStep}` : '',
+    withStates ? '-states' : '',
+  ].join('');
   writeFileSync(
     path.join(RESULTS, `verdicts${suffix}.json`),
     `${JSON.stringify(report, null, 2)}\n`,
@@ -191,6 +220,7 @@ function markdown(r: {
   return `# Verdicts side by side and serial (${r.date})
 
 ${r.machine.cpus} cores, load average ${r.machine.loadAverageBefore.join(' / ')} before, ${r.machine.loadAverageAfter.join(' / ')} after (1/5/15 min).
+Command: \`npm run bench:verdicts${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`.
 Every case is graded twice, checks side by side (default) and one after the other (\`--serial\`);
 a verdict is a check's status and points. **${r.identical ? 'All verdicts identical.' : 'Verdicts differ.'}**
 

@@ -1,7 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { buildState } from '../../checker/src/course/references';
 import { grade } from '../../checker/src/runner/grade';
 import { loadPrepareRun } from '../../checker/src/runner/prepare';
 import type { RunResult } from '../../checker/src/results/types';
@@ -69,6 +79,19 @@ export function brokenWorkspace(name: string): string {
     removeWorkspace(dir);
     throw e;
   }
+  return dir;
+}
+
+/**
+ * The course's state after step `upTo` (0: the starter), as a learner's workspace with the
+ * repository's node_modules linked (the learner's npm install), in a temporary folder outside
+ * the repository (its reference patches are applied with git apply, which inside another git
+ * work tree would skip them).
+ */
+export function stateWorkspace(upTo: number): string {
+  const dir = path.join(os.tmpdir(), `state-${upTo}-${randomBytes(3).toString('hex')}`);
+  buildState(dir, upTo, ROOT);
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
 
