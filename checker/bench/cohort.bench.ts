@@ -3,7 +3,8 @@
 // submit` does) through a real cohort service on the machine's Postgres and Redis, graded by `sandbox worker`
 // processes in the runtime they choose (auto: the process runtime where it is contained, as root here, else
 // containers): once with two workers, then with one (this order gives the second phase the warmer caches, so the
-// speed-up is if anything understated; the dependencies all states share are installed before either).
+// speed-up is if anything understated). Each state carries the package-lock.json a learner's npm install writes,
+// and each state's dependencies are installed once before either phase (a cohort's first submissions pay that).
 // Throughput, speed-up, submit-to-result latency p50/p95, and the overhead per submission outside the checker's
 // own run, broken down: upload (HTTP, archive stored, job queued), queue pickup (an idle worker taking the job),
 // the worker's claim, unpack, services, the grading child's start and exit, and storing the result.
@@ -138,6 +139,20 @@ function startWorker(env: Record<string, string>, runtime: string): Promise<Work
       reject(new Error(`worker exited: ${out}`));
     });
   });
+}
+
+/**
+ * The package-lock.json a learner's `npm install` leaves in the workspace (not ignored, so
+ * `sandbox submit` packs it): what lets a worker reuse an installed tree (npm ci) instead of
+ * resolving every package again.
+ */
+function writeLock(dir: string): void {
+  const r = spawnSync(
+    'npm',
+    ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'],
+    { cwd: dir, encoding: 'utf8', timeout: 5 * 60_000 },
+  );
+  if (r.status !== 0) throw new Error(`npm install --package-lock-only in ${dir}: ${r.stderr}`);
 }
 
 async function phase(
@@ -334,9 +349,11 @@ async function main(): Promise<void> {
     log: () => undefined,
   });
   try {
+    process.stderr.write(`Writing the course states and their package-lock.json...\n`);
     const states = Array.from({ length: 10 }, (_, n) => {
       const dir = path.join(work, `state-${n}`);
       buildState(dir, n);
+      writeLock(dir);
       return dir;
     });
     const mentor = await createMentor(service.db, {
@@ -350,24 +367,28 @@ async function main(): Promise<void> {
     // The dependencies every state shares (npm install from the registry, minutes: the contained
     // dependency cache, or the dependency image) are installed before the clock starts, so neither
     // phase pays for them and the phases compare grading alone.
-    process.stderr.write(`Warming up: the course states' dependencies (${runtime} runtime)...\n`);
-    const warmUp = spawnSync(
-      process.execPath,
-      [
-        CLI,
-        'grade',
-        states[0]!,
-        '--step',
-        '1',
-        '--runtime',
-        runtime,
-        '--out',
-        path.join(work, 'warm-up'),
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'], timeout: 15 * 60_000 },
-    );
-    if (warmUp.status !== 0 && warmUp.status !== 1)
-      throw new Error(`the warm-up grading exited ${warmUp.status ?? warmUp.signal}`);
+    for (const [n, dir] of states.entries()) {
+      process.stderr.write(`Warming up: state ${n}'s dependencies (${runtime} runtime)...\n`);
+      const warmUp = spawnSync(
+        process.execPath,
+        [
+          CLI,
+          'grade',
+          dir,
+          '--step',
+          '1',
+          '--runtime',
+          runtime,
+          '--out',
+          path.join(work, 'warm-up'),
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit'], timeout: 15 * 60_000 },
+      );
+      if (warmUp.status !== 0 && warmUp.status !== 1)
+        throw new Error(
+          `the warm-up grading of state ${n} exited ${warmUp.status ?? warmUp.signal}`,
+        );
+    }
     const loadBefore = os.loadavg();
     const two = await phase(2, count, states, service, env, mentor.id, timeoutMs, requested);
     const one = await phase(1, count, states, service, env, mentor.id, timeoutMs, requested);
@@ -402,7 +423,7 @@ async function main(): Promise<void> {
     const md = [
       '# Cohort grading benchmark',
       '',
-      `\`${report.command}\`, ${report.at}, ${report.cpus} cores, load average (1/5/15 min) ${report.loadAverageBefore.join(' / ')} before the phases and ${report.loadAverageAfter.join(' / ')} after. ${count} submissions of the course states 0-9 (state N graded up to step N+1), each from its own learner with a file of its own (so no build is reused, as in a real cohort), through \`sandbox serve\` (machine Postgres and Redis) and \`sandbox worker\` processes (\`--runtime ${requested}\`: the ${runtime} runtime). Two workers ran first, so one worker had the warmer caches. Machine CPU-s counts everything the machine ran during the phase (other work included): on a quiet machine, what one grading costs.`,
+      `\`${report.command}\`, ${report.at}, ${report.cpus} cores, load average (1/5/15 min) ${report.loadAverageBefore.join(' / ')} before the phases and ${report.loadAverageAfter.join(' / ')} after. ${count} submissions of the course states 0-9 (state N graded up to step N+1), each from its own learner with a file of its own (so no build is reused, as in a real cohort) and the package-lock.json its npm install wrote (each state's dependencies installed once before the phases), through \`sandbox serve\` (machine Postgres and Redis) and \`sandbox worker\` processes (\`--runtime ${requested}\`: the ${runtime} runtime). Two workers ran first, so one worker had the warmer caches. Machine CPU-s counts everything the machine ran during the phase (other work included): on a quiet machine, what one grading costs.`,
       '',
       '| workers | all graded in | throughput | latency p50 | latency p95 | results | runtime | attempts | machine CPU-s per submission | load (1 min, every 10 s) |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
