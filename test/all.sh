@@ -6,7 +6,7 @@
 #   - the checker and the reference app built (npm install builds them; this checks);
 #   - a Docker-API engine (docker/engine/setup-podman.sh: Podman) and the offline images
 #     (docker/images/build.sh), for the container tests; both reuse what is already there.
-# Expect about 13 minutes of jest on 2 cores at load 4 (675 tests), plus about 9 minutes the
+# Expect 13 to 20 minutes of jest on 2 cores at load 4 (681 tests), plus about 9 minutes the
 # first time for the engine and the images. `npm test` runs jest alone, on a machine already set up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,5 +41,5 @@ export TESTCONTAINERS_RYUK_DISABLED=true
 say "container images (docker/images/build.sh reuses the ones already built)"
 docker/images/build.sh
 
-say "jest: the whole suite (about 13 minutes on 2 cores)"
+say "jest: the whole suite (13 to 20 minutes on 2 cores)"
 exec npx jest "$@"
