@@ -1,4 +1,4 @@
-// `npm run bench:cohort [-- --submissions 40 --runtime auto|process|container --timeout-minutes 40]`: submissions
+// `npm run bench:cohort [-- --submissions 40 --runtime auto|process|container --concurrency 1 --timeout-minutes 40]`: submissions
 // of the course's states 0..9 (mixed, each from its own learner, graded up to the state's next step, as `sandbox
 // submit` does) through a real cohort service on the machine's Postgres and Redis, graded by `sandbox worker`
 // processes in the runtime they choose (auto: the process runtime where it is contained, as root here, else
@@ -122,8 +122,13 @@ interface WorkerLog {
   output(): string;
 }
 
-function startWorker(env: Record<string, string>, runtime: string): Promise<WorkerLog> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--runtime', runtime], {
+function startWorker(
+  env: Record<string, string>,
+  runtime: string,
+  concurrency: number,
+): Promise<WorkerLog> {
+  const args = [CLI, 'worker', '--runtime', runtime, '--concurrency', String(concurrency)];
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -139,6 +144,16 @@ function startWorker(env: Record<string, string>, runtime: string): Promise<Work
       reject(new Error(`worker exited: ${out}`));
     });
   });
+}
+
+/** The bench's own options, as given (`--` first when there are any). */
+function commandArgs(count: number, runtime: string, concurrency: number): string[] {
+  const given = [
+    ...(count !== 40 ? ['--submissions', String(count)] : []),
+    ...(runtime !== 'auto' ? ['--runtime', runtime] : []),
+    ...(concurrency !== 1 ? ['--concurrency', String(concurrency)] : []),
+  ];
+  return given.length ? ['--', ...given] : [];
 }
 
 /**
@@ -164,9 +179,12 @@ async function phase(
   mentorId: string,
   timeoutMs: number,
   runtime: string,
+  concurrency: number,
 ): Promise<Phase> {
   const cohort = await createCohort(service.db, `bench ${workers} worker(s)`, mentorId);
-  const logs = await Promise.all(Array.from({ length: workers }, () => startWorker(env, runtime)));
+  const logs = await Promise.all(
+    Array.from({ length: workers }, () => startWorker(env, runtime, concurrency)),
+  );
   const procs = logs.map((l) => l.child);
   const load1: number[] = [];
   const loadTimer = setInterval(() => load1.push(os.loadavg()[0]!), 10_000);
@@ -327,6 +345,9 @@ async function main(): Promise<void> {
   const count = flag('submissions', 40);
   const requested = runtimeFlag();
   const timeoutMs = flag('timeout-minutes', 40) * 60_000;
+  // Gradings each worker runs at once (`sandbox worker --concurrency`): one grading's waits can
+  // overlap another's on the same worker.
+  const concurrency = flag('concurrency', 1);
   const work = mkdtempSync(path.join(os.tmpdir(), 'cohort-bench-'));
   const db = await database();
   const prefix = `cohort-bench-${randomBytes(3).toString('hex')}`;
@@ -390,21 +411,24 @@ async function main(): Promise<void> {
         );
     }
     const loadBefore = os.loadavg();
-    const two = await phase(2, count, states, service, env, mentor.id, timeoutMs, requested);
-    const one = await phase(1, count, states, service, env, mentor.id, timeoutMs, requested);
+    const args = [states, service, env, mentor.id, timeoutMs, requested, concurrency] as const;
+    const two = await phase(2, count, ...args);
+    const one = await phase(1, count, ...args);
     const speedUp = Math.round((one.wallMs / two.wallMs) * 100) / 100;
     const report = {
       at: new Date().toISOString(),
-      command: `npm run bench:cohort${count !== 40 ? ` -- --submissions ${count}` : ''}${requested !== 'auto' ? ` --runtime ${requested}` : ''}`,
+      command: ['npm run bench:cohort', ...commandArgs(count, requested, concurrency)].join(' '),
       runtime,
       ...machineLoad(loadBefore),
       submissions: count,
+      concurrency,
       speedUp,
       phases: [one, two],
       targets: TARGETS,
     };
     mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(path.join(RESULTS, 'cohort.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const name = concurrency === 1 ? 'cohort' : `cohort-concurrency-${concurrency}`;
+    writeFileSync(path.join(RESULTS, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
     const range = (xs: number[]): string =>
       xs.length ? `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}` : '-';
     const counts = (o: Record<string, number>): string =>
@@ -423,7 +447,7 @@ async function main(): Promise<void> {
     const md = [
       '# Cohort grading benchmark',
       '',
-      `\`${report.command}\`, ${report.at}, ${report.cpus} cores, load average (1/5/15 min) ${report.loadAverageBefore.join(' / ')} before the phases and ${report.loadAverageAfter.join(' / ')} after. ${count} submissions of the course states 0-9 (state N graded up to step N+1), each from its own learner with a file of its own (so no build is reused, as in a real cohort) and the package-lock.json its npm install wrote (each state's dependencies installed once before the phases), through \`sandbox serve\` (machine Postgres and Redis) and \`sandbox worker\` processes (\`--runtime ${requested}\`: the ${runtime} runtime). Two workers ran first, so one worker had the warmer caches. Machine CPU-s counts everything the machine ran during the phase (other work included): on a quiet machine, what one grading costs.`,
+      `\`${report.command}\`, ${report.at}, ${report.cpus} cores, load average (1/5/15 min) ${report.loadAverageBefore.join(' / ')} before the phases and ${report.loadAverageAfter.join(' / ')} after. ${count} submissions of the course states 0-9 (state N graded up to step N+1), each from its own learner with a file of its own (so no build is reused, as in a real cohort) and the package-lock.json its npm install wrote (each state's dependencies installed once before the phases), through \`sandbox serve\` (machine Postgres and Redis) and \`sandbox worker\` processes (\`--runtime ${requested}\`: the ${runtime} runtime; each worker grades ${concurrency} at once). Two workers ran first, so one worker had the warmer caches. Machine CPU-s counts everything the machine ran during the phase (other work included): on a quiet machine, what one grading costs.`,
       '',
       '| workers | all graded in | throughput | latency p50 | latency p95 | results | runtime | attempts | machine CPU-s per submission | load (1 min, every 10 s) |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -440,7 +464,7 @@ async function main(): Promise<void> {
       `Speed-up with two workers: **${speedUp}x** (target ${TARGETS.speedUp}x). Two workers: ${(two.wallMs / 60_000).toFixed(1)} min for ${count} (target ${TARGETS.twoWorkersMs / 60_000} min for 40). Queue and storage overhead per submission: ${two.overheadP50Ms.queueAndStorage} ms and ${one.overheadP50Ms.queueAndStorage} ms (target ${TARGETS.overheadMs} ms).`,
       '',
     ].join('\n');
-    writeFileSync(path.join(RESULTS, 'cohort.md'), md);
+    writeFileSync(path.join(RESULTS, `${name}.md`), md);
     process.stdout.write(md);
   } finally {
     process.off('SIGINT', onSigint);
