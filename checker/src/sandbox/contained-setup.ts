@@ -133,11 +133,10 @@ async function fetchAndRebuild(s: ContainedSetup): Promise<void> {
   }
   assertRegistryOnly(s.ws); // npm runs as the checker, with the machine's network
   const verb = s.ws.hasLockFile ? 'ci' : 'install';
-  s.onProgress?.(
-    s.ws.hasLockFile
-      ? 'npm ci --ignore-scripts...'
-      : 'npm install --ignore-scripts (no package-lock.json: every run installs again; keep the lock npm install writes)...',
-  );
+  const why = s.ws.hasLockFile
+    ? ''
+    : ' (no package-lock.json: every run installs again; keep the lock npm install writes)';
+  s.onProgress?.(`npm ${verb} --ignore-scripts${why}...`);
   const fetched = await runCommand('npm', [verb, '--ignore-scripts', '--no-audit', '--no-fund'], {
     cwd: s.ws.dir,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' },
