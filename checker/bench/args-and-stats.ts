@@ -1,9 +1,15 @@
 import os from 'node:os';
 
+/** `--name VALUE` from the command line: the word after it, or undefined without it. */
+export function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
 /** `--name N` from the command line, or the fallback. */
 export function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+  const value = option(name);
+  return value === undefined ? fallback : Number(value);
 }
 
 /** The median, rounded to a whole number when it falls between two values. */

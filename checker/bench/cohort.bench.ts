@@ -25,7 +25,7 @@ import { createMentor } from '../src/cohort/store/mentors.repository';
 import { createCohort } from '../src/cohort/store/cohorts.repository';
 import { buildState } from '../src/course/references';
 import { chooseWorkerRuntime, type WorkerRuntimeChoice } from '../src/cohort/worker/worker-runtime';
-import { flag, machineLoad } from './args-and-stats';
+import { flag, machineLoad, option } from './args-and-stats';
 
 const REPO = path.resolve(__dirname, '../..');
 const RESULTS = path.join(REPO, 'bench', 'results');
@@ -37,8 +37,7 @@ const TARGETS = { speedUp: 1.6, twoWorkersMs: 5 * 60_000, overheadMs: 50 };
 
 /** `--runtime auto|process|container`: passed to the workers. */
 function runtimeFlag(): WorkerRuntimeChoice {
-  const i = process.argv.indexOf('--runtime');
-  const value = i > 0 ? process.argv[i + 1] : 'auto';
+  const value = option('runtime') ?? 'auto';
   if (value !== 'auto' && value !== 'process' && value !== 'container')
     throw new Error(`--runtime ${value}: auto, process or container`);
   return value;
@@ -385,17 +384,25 @@ async function main(): Promise<void> {
     const env = { DATABASE_URL: db.url, REDIS_URL, SANDBOX_QUEUE_PREFIX: prefix };
     // What the workers will choose (they decide the same way on this machine).
     const runtime = chooseWorkerRuntime(requested).runtime;
-    // The dependencies every state shares (npm install from the registry, minutes: the contained
+    // The dependencies of every state (npm install from the registry, minutes: the contained
     // dependency cache, or the dependency image) are installed before the clock starts, so neither
-    // phase pays for them and the phases compare grading alone.
-    for (const [n, dir] of states.entries()) {
+    // phase pays for them and the phases compare grading alone: once for each distinct
+    // package.json and lock (the states share the starter's today).
+    const firstWithLock = new Map<string, number>();
+    states.forEach((dir, n) => {
+      const key = ['package.json', 'package-lock.json']
+        .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+        .join('\0');
+      if (!firstWithLock.has(key)) firstWithLock.set(key, n);
+    });
+    for (const n of firstWithLock.values()) {
       process.stderr.write(`Warming up: state ${n}'s dependencies (${runtime} runtime)...\n`);
       const warmUp = spawnSync(
         process.execPath,
         [
           CLI,
           'grade',
-          dir,
+          states[n]!,
           '--step',
           '1',
           '--runtime',

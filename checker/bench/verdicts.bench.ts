@@ -11,20 +11,22 @@
 // scores the maximum with the same verdict for every check. A verdict test: load does not matter.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { machineLoad } from './args-and-stats';
+import { machineLoad, option } from './args-and-stats';
 import path from 'node:path';
 import type { RunResult } from '../src/results/types';
+import { loadSteps } from '../src/course/paths';
 import {
   BROKEN_DIR,
   REFERENCE,
+  ROOT,
   brokenWorkspace,
   gradeWorkspace,
   removeWorkspace,
   stateWorkspace,
 } from '../../test/support/grade-workspace';
 
-/** States 0..8: each has a next step to fail (state 9 is the finished course, the reference). */
-const STEP_COUNT = 9;
+/** The course's steps: states 0..steps-1 each have a next step to fail (the last state is the reference). */
+const STEP_COUNT = loadSteps(ROOT).length;
 
 const RESULTS = path.resolve(__dirname, '../../bench/results');
 
@@ -141,12 +143,8 @@ async function main(): Promise<void> {
     const n = Number(process.argv[r + 1] ?? 20);
     return repeat(Number.isInteger(n) && n > 0 ? n : 20);
   }
-  const option = (flag: string): string | undefined => {
-    const at = process.argv.indexOf(flag);
-    return at > 0 ? process.argv[at + 1] : undefined;
-  };
-  const picked = option('--only')?.split(',');
-  const pickedStep = option('--step');
+  const picked = option('only')?.split(',');
+  const pickedStep = option('step');
   const withStates = process.argv.includes('--states');
   const loadBefore = os.loadavg();
   const expectedOf = (name: string): { step: string; fails: 'all' | { check: string }[] } =>
