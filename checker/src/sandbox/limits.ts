@@ -177,7 +177,29 @@ export function createCgroups(user?: OsUser): Cgroups {
 
 export const PRLIMIT_BIN = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
 
-/** An uncontained run's sandbox: cgroups, and `nobody` when root and `nobody` can read the workspace. */
+/** Tasks whose real uid is `uid`, counted as RLIMIT_NPROC counts them: every thread. */
+export function tasksOf(uid: number): number {
+  let tasks = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = readFileSync(`/proc/${name}/status`, 'utf8');
+      if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) continue;
+      tasks += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return tasks;
+}
+
+/**
+ * An uncontained run's sandbox: cgroups, and `nobody` when root and `nobody` can read the workspace.
+ * RLIMIT_NPROC counts every task of the uid on the machine, threads too, so it bounds a fork bomb
+ * only where no pids cgroup does, and then on top of what the uid runs already: a learner's editor
+ * and browser hold hundreds of threads, and `nobody` is shared; under a flat 512 such a uid's node
+ * could not start its threads and aborted (SIGABRT) before it listened.
+ */
 export function createAppSandbox(
   workspace: string,
   opts: { unprivileged?: boolean } = {},
@@ -185,10 +207,10 @@ export function createAppSandbox(
   const nobody = isRoot() && opts.unprivileged !== false ? lookupUser('nobody') : undefined;
   const user = nobody && canRead(nobody, workspace) ? nobody : undefined;
   const cgroups = createCgroups(user);
-  const prlimit =
-    PRLIMIT_BIN && (user || !isRoot())
-      ? [PRLIMIT_BIN, `--nproc=${PIDS_MAX}:${PIDS_MAX}`, '--']
-      : [];
+  const uid = user?.uid ?? process.getuid?.();
+  const pidsCgroup = cgroups.groups.some((g) => path.basename(path.dirname(g)) === 'pids');
+  const nproc = PRLIMIT_BIN && uid && !pidsCgroup ? tasksOf(uid) + PIDS_MAX : undefined;
+  const prlimit = nproc ? [PRLIMIT_BIN!, `--nproc=${nproc}:${nproc}`, '--'] : [];
   return {
     command: (body) => [...prlimit, '/bin/sh', '-c', `${cgroups.enterPrefix}${body}`],
     ...(user ? { spawnAs: user, home: os.tmpdir() } : {}),
@@ -196,7 +218,7 @@ export function createAppSandbox(
     dispose: () => cgroups.dispose(),
     describe: () =>
       `${cgroups.describe()}, user ${user?.name ?? process.env.USER ?? 'current'}${
-        prlimit.length ? `, nproc<=${PIDS_MAX}` : ''
+        nproc ? `, nproc<=${nproc} (${PIDS_MAX} more than the user ran)` : ''
       }`,
   };
 }

@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { AppProcess, isSimpleCommand } from '../../src/sandbox/app-process';
 import {
   createAppSandbox,
@@ -118,7 +122,9 @@ describe('the app process', () => {
     const bomb =
       'const { spawn } = require("node:child_process"); for (let i = 0; i < 700; i++) { try { spawn("sleep", ["60"], { stdio: "ignore" }).on("error", () => {}); } catch {} } require("./server.js");';
     const ws = readWorkspace(tiny({ start: 'node bomb.js', files: { 'bomb.js': bomb } }).dir);
-    const sandbox = createAppSandbox(ws.dir);
+    // As root, the bomb runs as root in its cgroups (pids.max is what stops it), not as the shared
+    // `nobody`: its 512 tasks would count against every other uncontained run's nobody.
+    const sandbox = createAppSandbox(ws.dir, { unprivileged: false });
     const proc = new AppProcess({ workspace: ws, port: await freePort(), env: {}, sandbox });
     procs.push(proc);
     await proc.start();
@@ -136,6 +142,48 @@ describe('the app process', () => {
     expect(stillAlive([pid, ...children])).toEqual([]);
     sandbox.dispose();
   }, 30_000);
+});
+
+describe('the task limit of an ordinary user', () => {
+  it('counts from what the user already runs: with 600 tasks of its own, its node still starts', () => {
+    const dir = writeTinyApp().dir;
+    try {
+      // As root, a uid nothing else uses (no account): the user's tasks are the child's alone.
+      const asUser =
+        process.getuid?.() === 0
+          ? ['/usr/bin/setpriv', '--reuid=299999', '--regid=299999', '--clear-groups']
+          : [];
+      const argv = [
+        ...asUser,
+        process.execPath,
+        '--import',
+        'tsx',
+        path.join(__dirname, '..', 'support', 'nproc-child.ts'),
+        dir,
+        '600',
+      ];
+      const r = spawnSync(argv[0]!, argv.slice(1), {
+        encoding: 'utf8',
+        timeout: 60_000,
+        cwd: path.join(__dirname, '..', '..', '..'),
+        env: { ...process.env, HOME: tmpdir() },
+      });
+      const said = JSON.parse(r.stdout.trim().split('\n').pop() || '{}') as Record<string, unknown>;
+      // Under a flat nproc of 512 the 600 sleeping tasks left node no thread: SIGABRT at start.
+      expect({ said, stderr: r.stderr.slice(-2000) }).toMatchObject({
+        said: {
+          status: 0,
+          signal: null,
+          stdout: 'up',
+          describe: expect.stringMatching(/nproc<=\d+/),
+        },
+      });
+      const limit = Number(/nproc<=(\d+)/.exec(String(said.describe))?.[1]);
+      expect(limit).toBeGreaterThanOrEqual(600 + PIDS_MAX);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 70_000);
 });
 
 describe('LogBuffer', () => {
