@@ -8,6 +8,7 @@ import {
   inCase,
   is,
   sandbox,
+  together,
 } from '@sandbox/harness';
 import { newUser } from '../../04-login-jwt/checks/session';
 import { createNote, noteShape, type Note } from './notes';
@@ -79,6 +80,78 @@ check(
     );
     const last = made[made.length - 1] as Note;
     expectShape(seen[0]?.id, last.id, 'first listed note (the newest)');
+  },
+);
+
+/** Notes made apart are never in one millisecond; made together, some are: ties a cursor must keep apart. */
+const SENT_TOGETHER = 8;
+const ROUNDS = 4;
+
+check(
+  'notes made in the same millisecond are each listed once when paging one note at a time',
+  {
+    concurrent: true,
+    points: 2,
+    hint: `Page by the pair: WHERE (created_at, id) < (the cursor's created_at, the cursor's id), ordered by created_at desc, id desc, and keep the cursor's time exact: a JS Date holds milliseconds only, so either give created_at millisecond precision (timestamp(3)) or carry it in the cursor as Postgres's own text (created_at::text) ${lesson}.`,
+  },
+  async () => {
+    const { app } = sandbox();
+    const { token } = await newUser();
+    const made: Note[] = [];
+    const sameMillisecond = (): Note[] =>
+      made.filter((n) =>
+        made.some((o) => o !== n && Date.parse(o.createdAt) === Date.parse(n.createdAt)),
+      );
+    // Rounds of notes sent at once, until at least two share a millisecond (a loaded machine may
+    // spread one round out). Without such a pair the paging below is still checked, on distinct times.
+    for (let round = 0; round < ROUNDS && sameMillisecond().length === 0; round += 1) {
+      const answers = await together(SENT_TOGETHER, (gate) =>
+        app.http.post('/notes', {
+          token,
+          json: { title: sandbox().unique('same-moment') },
+          timeoutMs: 10_000,
+          gate,
+        }),
+      );
+      for (const ex of answers) {
+        expectStatus(ex, 201);
+        made.push((ex.response.json as { note: Note }).note);
+      }
+    }
+
+    const seen: Note[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const path: string = `/notes?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const ex = await app.http.get(path, { token });
+      expectStatus(ex, 200);
+      expectJsonBody(ex, { notes: is.array, nextCursor: is.nullable(is.string) });
+      const page = ex.response.json as Page;
+      seen.push(...page.notes);
+      cursor = page.nextCursor;
+      pages += 1;
+      if (pages > made.length + 2)
+        fail('nextCursor never became null', {
+          exchange: ex,
+          expected: `${made.length} pages of one note for ${made.length} notes`,
+        });
+    } while (cursor);
+
+    const ids = seen.map((n) => n.id);
+    const duplicates = ids.filter((id, i) => ids.indexOf(id) !== i);
+    const missing = made.filter((n) => !ids.includes(n.id));
+    if (duplicates.length || missing.length || seen.length !== made.length) {
+      const tied = new Set(sameMillisecond().map((n) => n.id));
+      const skippedTied = missing.filter((n) => tied.has(n.id)).length;
+      fail('following nextCursor with limit=1 does not list every note exactly once', {
+        expected: `the ${made.length} notes (${tied.size} of them sharing a millisecond of createdAt with another), each once, in ${made.length} pages`,
+        observed: `repeated: ${duplicates.length}, skipped: ${missing.length} (${skippedTied} of them made in the same millisecond as another note), ${seen.length} listed in ${pages} pages; skipped createdAt: ${missing
+          .slice(0, 5)
+          .map((n) => n.createdAt)
+          .join(', ')}`,
+      });
+    }
   },
 );
 
