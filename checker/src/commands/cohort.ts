@@ -59,7 +59,7 @@ export function registerCohortCommands(program: Command): void {
     .option('--host <host>', 'address to listen on (0.0.0.0 for other machines)', '127.0.0.1')
     .option(
       '--data <dir>',
-      'folder of the embedded Postgres (default: SANDBOX_COHORT_DATA or ~/.local/share/backend-sandbox/cohort)',
+      'folder of the embedded Postgres (default: SANDBOX_COHORT_DATA, else ~/.local/share/backend-sandbox/cohort; as root /var/lib/backend-sandbox/cohort)',
     )
     .option('--worker', 'grade in this process too (the default with the embedded Redis)')
     .option('--no-worker', 'do not grade in this process')

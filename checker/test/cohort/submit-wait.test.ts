@@ -97,7 +97,10 @@ it('init, join, submit --wait: queued, grading, the check summary, the checkerâ€
   );
   expect(created.code).toBe(0);
   const code = /Invite code: (\S+)/.exec(created.stdout)![1]!;
-  expect(sandbox('join', code, '--server', url, '--name', 'lin').code).toBe(0);
+  const joined = sandbox('join', code, '--server', url, '--name', 'lin');
+  expect(joined.code).toBe(0);
+  // In a workspace `npx sandbox` would fetch an unrelated registry package: join names the script.
+  expect(joined.stdout).toContain('`npm run sandbox -- submit --wait` in your workspace');
   const tokenFile = path.join(tmp, 'config', 'cohort.json');
   expect((JSON.parse(readFileSync(tokenFile, 'utf8')) as { token: string }).token).toMatch(/^sbl_/);
   expect(sandbox('init', path.join(tmp, 'ws')).code).toBe(0);
@@ -142,8 +145,14 @@ it('init, join, submit --wait: queued, grading, the check summary, the checkerâ€
     },
   );
   expect(note.status).toBe(201);
-  const again = sandbox('submit', '--workspace', workspace, '--step', '1');
-  expect([again.code, again.stderr]).toEqual([0, expect.stringContaining('Already submitted')]);
+  // Submitted again the way join says, in the workspace with its npm script.
+  const again = spawnSync('npm', ['run', 'sandbox', '--', 'submit', '--step', '1'], {
+    encoding: 'utf8',
+    env: env(),
+    timeout: 120_000,
+    cwd: workspace,
+  });
+  expect([again.status, again.stderr]).toEqual([0, expect.stringContaining('Already submitted')]);
   const status = sandbox('status', '--workspace', workspace);
   expect(status.stdout).toMatch(/Mentor feedback:[\s\S]*Start with the 404 handler\./);
 });

@@ -34,7 +34,9 @@ export async function runJoin(
     [
       `Joined "${joined.cohort.name}" as ${joined.learner.name}.`,
       `Your personal token is kept in ${file} (readable by you only; never in your workspace).`,
-      'Next: `npx sandbox submit --wait` from your workspace sends it for grading.',
+      // `npx sandbox` works from the course folder only: in a workspace npx would fetch an
+      // unrelated `sandbox` package from the registry.
+      'Next: `npm run sandbox -- submit --wait` in your workspace (or `npx sandbox submit --wait` from the course folder) sends it for grading.',
       '',
     ].join('\n'),
   );

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { loadSteps } from '../../course/paths';
 import { nextStep, readProgress, recordRun } from '../../course/progress';
 import { resolveWorkspace } from '../../course/workspace';
+import { sandboxCommand } from '../../course/command-line';
 import { formatPretty } from '../../reporters/pretty';
 import { colorFor } from '../../reporters/style';
 import type { RunResult } from '../../results/types';
@@ -86,7 +87,7 @@ export async function runSubmit(flags: SubmitFlags): Promise<number> {
   );
   if (!answer) {
     say(
-      `Still not graded after ${flags.waitTimeout} s: \`npx sandbox submit --wait\` again follows the same submission.`,
+      `Still not graded after ${flags.waitTimeout} s: \`${sandboxCommand('submit --wait')}\` again follows the same submission.`,
     );
     return 2;
   }

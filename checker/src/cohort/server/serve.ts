@@ -112,7 +112,9 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       `  mentors: npx sandbox cohort create "NAME" --server ${publicUrl}   (signs in, prints the invite code)`,
     );
     say(`  dashboard: ${publicUrl}/dashboard   (sign in with a mentor's email and password)`);
-    say(`  learners: npx sandbox join CODE --server ${publicUrl}, then npx sandbox submit --wait`);
+    say(
+      `  learners: npx sandbox join CODE --server ${publicUrl}, then in their workspace npm run sandbox -- submit --wait`,
+    );
     say('  API: docs/cohort-api.md. Ctrl-C stops the service (the data stays).');
   } catch (e) {
     await stopAll();
