@@ -20,6 +20,36 @@ interface Page {
   nextCursor: string | null;
 }
 
+/**
+ * Follows nextCursor from the first page of `limit` until it is null, failing past `maxPages`;
+ * `afterFirstPage` runs once, between the first page and the second.
+ */
+async function followCursor(
+  token: string,
+  limit: number,
+  maxPages: number,
+  expectedPages: string,
+  afterFirstPage: () => Promise<unknown> = async () => undefined,
+): Promise<{ seen: Note[]; pages: number }> {
+  const seen: Note[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const path = `/notes?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const ex = await sandbox().app.http.get(path, { token });
+    expectStatus(ex, 200);
+    expectJsonBody(ex, { notes: is.array, nextCursor: is.nullable(is.string) });
+    const page = ex.response.json as Page;
+    seen.push(...page.notes);
+    cursor = page.nextCursor;
+    pages += 1;
+    if (pages === 1) await afterFirstPage();
+    if (pages > maxPages)
+      fail('nextCursor never became null', { exchange: ex, expected: expectedPages });
+  } while (cursor);
+  return { seen, pages };
+}
+
 check(
   'GET /notes lists your notes newest first, 20 by default, and following nextCursor lists each exactly once',
   {
@@ -39,26 +69,14 @@ check(
       nextCursor: is.nonEmptyString,
     });
 
-    const seen: Note[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const path: string = `/notes?limit=7${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const ex = await app.http.get(path, { token });
-      expectStatus(ex, 200);
-      expectJsonBody(ex, { notes: is.array, nextCursor: is.nullable(is.string) });
-      const page = ex.response.json as Page;
-      seen.push(...page.notes);
-      cursor = page.nextCursor;
-      pages += 1;
-      // a note added while paging is newer than every cursor: it must neither appear nor shift the pages
-      if (pages === 1) await createNote(token, { title: sandbox().unique('added-while-paging') });
-      if (pages > 10)
-        fail('nextCursor never became null', {
-          exchange: ex,
-          expected: '4 pages of at most 7 for 23 notes',
-        });
-    } while (cursor);
+    // a note added while paging is newer than every cursor: it must neither appear nor shift the pages
+    const { seen, pages } = await followCursor(
+      token,
+      7,
+      10,
+      '4 pages of at most 7 for 23 notes',
+      () => createNote(token, { title: sandbox().unique('added-while-paging') }),
+    );
 
     const ids = seen.map((n) => n.id);
     const duplicates = ids.filter((id, i) => ids.indexOf(id) !== i);
@@ -119,24 +137,12 @@ check(
       }
     }
 
-    const seen: Note[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const path: string = `/notes?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const ex = await app.http.get(path, { token });
-      expectStatus(ex, 200);
-      expectJsonBody(ex, { notes: is.array, nextCursor: is.nullable(is.string) });
-      const page = ex.response.json as Page;
-      seen.push(...page.notes);
-      cursor = page.nextCursor;
-      pages += 1;
-      if (pages > made.length + 2)
-        fail('nextCursor never became null', {
-          exchange: ex,
-          expected: `${made.length} pages of one note for ${made.length} notes`,
-        });
-    } while (cursor);
+    const { seen, pages } = await followCursor(
+      token,
+      1,
+      made.length + 2,
+      `${made.length} pages of one note for ${made.length} notes`,
+    );
 
     const ids = seen.map((n) => n.id);
     const duplicates = ids.filter((id, i) => ids.indexOf(id) !== i);
