@@ -17,6 +17,7 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; usage mistakes exit 2 (the checker could not grade), --help and --version exit 0. */
 export async function main(argv: string[]): Promise<void> {
+  outputMayGoAway();
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
@@ -27,6 +28,18 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`sandbox: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = EXIT.cannotGrade;
   }
+}
+
+/**
+ * A reader that went away (`sandbox serve | tee log` ended by the same Ctrl-C, `| head`): what is
+ * left to say is dropped, and the command still stops what it started instead of dying of EPIPE
+ * (which left the embedded Postgres of `serve` running).
+ */
+function outputMayGoAway(): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
 }
 
 function version(): string {

@@ -205,3 +205,25 @@ it('cohort invite --close refuses new joins; --open prints a fresh code that wor
     sandbox('cohort', 'invite', cohortId, '--server', url, '--email', 'grace@example.com').code,
   ).toBe(2);
 });
+
+it('Ctrl-C with its output piped to a reader that ended too (`serve | tee`) still stops the embedded Postgres', async () => {
+  const pidFile = path.join(tmp, 'data', 'postgres', 'postmaster.pid');
+  const postgres = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  expect(alive(postgres)).toBe(true);
+  // The reader goes first, as tee does on the same Ctrl-C: what serve says while stopping meets EPIPE.
+  serve.stdout!.destroy();
+  serve.stderr!.destroy();
+  const exited = new Promise<number | null>((r) => serve.once('exit', (code) => r(code)));
+  serve.kill('SIGINT');
+  expect(await exited).toBe(0);
+  expect(alive(postgres)).toBe(false);
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
