@@ -6,7 +6,7 @@
 #   - the checker and the reference app built (npm install builds them; this checks);
 #   - a Docker-API engine (docker/engine/setup-podman.sh: Podman) and the offline images
 #     (docker/images/build.sh), for the container tests; both reuse what is already there.
-# Expect 13 to 20 minutes of jest on 2 cores at load 4 (686 tests), plus about 9 minutes the
+# Expect 13 to 20 minutes of jest on 2 cores at load 4 (687 tests), plus about 9 minutes the
 # first time for the engine and the images. `npm test` runs jest alone, on a machine already set up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
