@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isRoot, lookupUser, type OsUser } from '../services/os-user';
 import { orphaned, ownerTag } from './owner';
+import { allPids } from './process-tree';
 
 /**
  * Limits for the learner's processes. What works on a root host with cgroups v1: a pids cgroup
@@ -180,10 +181,9 @@ export const PRLIMIT_BIN = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => exis
 /** Tasks whose real uid is `uid`, counted as RLIMIT_NPROC counts them: every thread. */
 export function tasksOf(uid: number): number {
   let tasks = 0;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  for (const pid of allPids()) {
     try {
-      const status = readFileSync(`/proc/${name}/status`, 'utf8');
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) continue;
       tasks += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
     } catch {

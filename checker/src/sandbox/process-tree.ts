@@ -29,7 +29,8 @@ export function commandName(pid: number): string | undefined {
   }
 }
 
-function allPids(): number[] {
+/** Every pid /proc lists now. */
+export function allPids(): number[] {
   return readdirSync('/proc')
     .filter((n) => /^\d+$/.test(n))
     .map(Number);

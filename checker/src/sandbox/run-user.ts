@@ -9,6 +9,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { orphaned, ownerTag } from './owner';
+import { allPids } from './process-tree';
 
 /**
  * A uid of its own for each contained run, from a range no account uses (no /etc/passwd entry
@@ -39,14 +40,13 @@ export function leasedUids(): Set<number> {
 /** Every live process whose real, effective or saved uid is `uid` (zombies are dead: not counted). */
 export function processesOf(uid: number): number[] {
   const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  for (const pid of allPids()) {
     try {
-      const status = readFileSync(`/proc/${name}/status`, 'utf8');
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       if (/^State:\s+Z/m.test(status)) continue;
       const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status);
       if (uids && (Number(uids[1]) === uid || Number(uids[2]) === uid || Number(uids[3]) === uid))
-        found.push(Number(name));
+        found.push(pid);
     } catch {
       // exited meanwhile
     }

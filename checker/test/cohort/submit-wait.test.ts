@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { alive } from '../../src/sandbox/process-tree';
 import { json } from './support/service';
 
 // A mentor's laptop end to end, through the built CLI: `sandbox serve` with the embedded
@@ -218,12 +219,3 @@ it('Ctrl-C with its output piped to a reader that ended too (`serve | tee`) stil
   expect(await exited).toBe(0);
   expect(alive(postgres)).toBe(false);
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -50,6 +50,19 @@ async function followCursor(
   return { seen, pages };
 }
 
+/** How `seen` (a listing followed to its end) differs from `made`, each of which it should list once. */
+function tally(
+  seen: Note[],
+  made: Note[],
+): { repeated: string[]; skipped: Note[]; extra: string[] } {
+  const ids = seen.map((n) => n.id);
+  return {
+    repeated: ids.filter((id, i) => ids.indexOf(id) !== i),
+    skipped: made.filter((n) => !ids.includes(n.id)),
+    extra: ids.filter((id) => !made.some((n) => n.id === id)),
+  };
+}
+
 check(
   'GET /notes lists your notes newest first, 20 by default, and following nextCursor lists each exactly once',
   {
@@ -78,14 +91,11 @@ check(
       () => createNote(token, { title: sandbox().unique('added-while-paging') }),
     );
 
-    const ids = seen.map((n) => n.id);
-    const duplicates = ids.filter((id, i) => ids.indexOf(id) !== i);
-    const missing = made.filter((n) => !ids.includes(n.id)).map((n) => n.id);
-    const extra = ids.filter((id) => !made.some((n) => n.id === id));
-    if (duplicates.length || missing.length || extra.length) {
+    const { repeated, skipped, extra } = tally(seen, made);
+    if (repeated.length || skipped.length || extra.length) {
       fail('following nextCursor with limit=7 does not list every note exactly once', {
         expected: `the 23 notes, each once, in ${Math.ceil(23 / 7)} pages`,
-        observed: `repeated: ${duplicates.length}, skipped: ${missing.length}, unexpected: ${extra.length} (of ${seen.length} listed in ${pages} pages)`,
+        observed: `repeated: ${repeated.length}, skipped: ${skipped.length}, unexpected: ${extra.length} (of ${seen.length} listed in ${pages} pages)`,
       });
     }
     const outOfOrder = seen.findIndex(
@@ -144,15 +154,13 @@ check(
       `${made.length} pages of one note for ${made.length} notes`,
     );
 
-    const ids = seen.map((n) => n.id);
-    const duplicates = ids.filter((id, i) => ids.indexOf(id) !== i);
-    const missing = made.filter((n) => !ids.includes(n.id));
-    if (duplicates.length || missing.length || seen.length !== made.length) {
+    const { repeated, skipped } = tally(seen, made);
+    if (repeated.length || skipped.length || seen.length !== made.length) {
       const tied = new Set(sameMillisecond().map((n) => n.id));
-      const skippedTied = missing.filter((n) => tied.has(n.id)).length;
+      const skippedTied = skipped.filter((n) => tied.has(n.id)).length;
       fail('following nextCursor with limit=1 does not list every note exactly once', {
         expected: `the ${made.length} notes (${tied.size} of them sharing a millisecond of createdAt with another), each once, in ${made.length} pages`,
-        observed: `repeated: ${duplicates.length}, skipped: ${missing.length} (${skippedTied} of them made in the same millisecond as another note), ${seen.length} listed in ${pages} pages; skipped createdAt: ${missing
+        observed: `repeated: ${repeated.length}, skipped: ${skipped.length} (${skippedTied} of them made in the same millisecond as another note), ${seen.length} listed in ${pages} pages; skipped createdAt: ${skipped
           .slice(0, 5)
           .map((n) => n.createdAt)
           .join(', ')}`,
